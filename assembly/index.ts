@@ -1,0 +1,21 @@
+// Re-exports every kernel; nothing else. Kernels take byte pointers, sizes and strides and never allocate.
+export { heap_base, has_relaxed_simd } from './lib/module';
+export * from './kernels/matmul';
+export * from './kernels/embedding';
+export * from './kernels/softmax_cross_entropy';
+export * from './kernels/adamw_step';
+export * from './kernels/softmax';
+export * from './kernels/layer_norm';
+export * from './kernels/rms_norm';
+export * from './kernels/unary';
+export * from './kernels/binary';
+export * from './kernels/reduce';
+export * from './kernels/linear_scan';
+export * from './kernels/attention';
+export * from './kernels/sru_scan';
+export * from './kernels/mingru_scan';
+export * from './kernels/minlstm_scan';
+export * from './kernels/causal_conv1d';
+export * from './kernels/slice';
+export * from './kernels/concat';
+export * from './kernels/transpose';

@@ -1,0 +1,20 @@
+// The op functions users call; each validates through its OpDef and runs on the scheduler's backend.
+export { matmul, type MatmulOptions } from './matmul.js';
+export { embedding, embeddingBwd, type EmbeddingOptions } from './embedding.js';
+export { softmaxCrossEntropy, softmaxCrossEntropyBwd, IGNORE_INDEX, type SoftmaxCrossEntropyOptions } from './softmax_cross_entropy.js';
+export { adamwStep, type AdamWOptions, type AdamWParams } from './adamw_step.js';
+export { softmax, softmaxBwd } from './softmax.js';
+export { layerNorm, layerNormBwd, type LayerNormOptions } from './layer_norm.js';
+export { rmsNorm, rmsNormBwd, type RmsNormOptions } from './rms_norm.js';
+export { unary, neg, exp, log, sigmoid, tanh, softplus, relu, gelu, silu, g, logG, type UnaryFn } from './unary.js';
+export { binary, add, sub, mul, div, type BinaryFn } from './binary.js';
+export { reduce, sum, mean, max, type ReduceParams } from './reduce.js';
+export { linearScan, linearScanBwd, type LinearScanOptions, type LinearScanParams } from './linear_scan.js';
+export { sruScan, sruScaleX, type SruScanConfig, type SruScanOptions, type SruScanParams } from './sru_scan.js';
+export { attention, attentionBwd, type AttentionOptions, type AttentionParams } from './attention.js';
+export { mingruScan, mingruScanBwd, type MinGruScanOptions, type H0Mode } from './mingru_scan.js';
+export { minlstmScan, minlstmScanBwd, type MinLstmScanOptions } from './minlstm_scan.js';
+export { causalConv1d, causalConv1dBwd, type CausalConv1dOptions, type CausalConv1dParams } from './causal_conv1d.js';
+export { slice, sliceBwd, split, type SliceParams, type SliceBwdParams } from './slice.js';
+export { concat, type ConcatParams } from './concat.js';
+export { transpose, type TransposeParams } from './transpose.js';
