@@ -1,0 +1,82 @@
+// Shared by `recur train | sample | eval` (Node only): option parsing with one-line errors, backend start-up,
+// and loading a language model with its tokenizer from a checkpoint directory (or a run directory holding one).
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { BackendName } from '../backends/backend.js';
+import { tokenizerFromJSON, type Tokenizer } from '../data/tokenizer.js';
+import { CheckpointError, OptionError } from '../errors.js';
+import { init } from '../index.js';
+import type { Checkpoint } from '../io/checkpoint.js';
+import { createLanguageModel } from '../models/lm.js';
+import type { LanguageModel } from '../models/types.js';
+import { loadCheckpoint } from '../node/checkpoint_fs.js';
+import { setBackend } from '../scheduler/scheduler.js';
+import { loadWeights, modelConfigOf } from '../train/lm_checkpoint.js';
+
+export const BACKENDS = ['auto', 'wasm', 'webgpu'] as const;
+export type BackendChoice = (typeof BACKENDS)[number];
+
+/** An integer option in [min, max]; undefined stays undefined. */
+export function intOption(flag: string, v: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new OptionError(`${flag} ${v}: expected an integer${max === Number.MAX_SAFE_INTEGER ? ` >= ${min}` : ` in [${min}, ${max}]`}`);
+  }
+  return n;
+}
+
+/** A finite number option in [min, max]. */
+export function numberOption(flag: string, v: string | undefined, min: number, max = Infinity): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new OptionError(`${flag} ${v}: expected a number${max === Infinity ? ` >= ${min}` : ` in [${min}, ${max}]`}`);
+  return n;
+}
+
+/** Brings up the backends and pins the chosen one; returns where tensors go ('auto' is the CPU: wasm). */
+export async function startBackend(choice: BackendChoice): Promise<BackendName> {
+  const report = await init({ webgpu: choice === 'webgpu' });
+  if (choice === 'webgpu') {
+    if (!report.backends.includes('webgpu')) throw new OptionError(`--backend webgpu: WebGPU is not available (${report.webgpuUnavailable ?? 'no adapter'}); use --backend wasm`);
+    setBackend('webgpu');
+    return 'webgpu';
+  }
+  // Until the calibrated scheduler lands (issue 5) 'auto' is the scheduler's default order: wasm first.
+  if (choice === 'wasm') setBackend('wasm');
+  return 'wasm';
+}
+
+/** The checkpoint directory a --checkpoint / --out value names: the directory itself, or its `checkpoint/`. */
+export function checkpointDirOf(dir: string): string {
+  const abs = resolve(dir);
+  if (existsSync(join(abs, 'config.json'))) return abs;
+  return join(abs, 'checkpoint');
+}
+
+export interface LoadedLm {
+  dir: string;
+  checkpoint: Checkpoint;
+  model: LanguageModel;
+  tokenizer: Tokenizer;
+}
+
+/** Loads a checkpoint and builds its model on `backend` with the stored weights. */
+export async function loadLanguageModel(dirArg: string, backend: BackendName): Promise<LoadedLm> {
+  const dir = checkpointDirOf(dirArg);
+  if (!existsSync(resolve(dirArg))) throw new CheckpointError(`--checkpoint ${dirArg}: no such directory`);
+  const checkpoint = await loadCheckpoint(dir);
+  const config = modelConfigOf(checkpoint, dir);
+  const tokenizer = tokenizerFromJSON(checkpoint.config.vocabulary);
+  if (tokenizer.vocabSize !== config.vocabSize) {
+    throw new CheckpointError(`${dir}: the vocabulary has ${tokenizer.vocabSize} tokens but the model was built for ${config.vocabSize}`);
+  }
+  const model = createLanguageModel(config, { seed: 0, backend });
+  try {
+    loadWeights(model, checkpoint, dir);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return { dir, checkpoint, model, tokenizer };
+}
