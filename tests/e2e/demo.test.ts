@@ -1,0 +1,184 @@
+// End-to-end: the browser demo (demo/) in headless Debian Chromium via playwright-core, WebGPU on SwiftShader.
+// Builds the demo, serves it on a free loopback port, trains tiny models on wasm and WebGPU (the loss must fall),
+// generates text, round-trips a checkpoint through download/upload, runs the benchmark tab (smoke sizes) and saves
+// out/demo-screenshot.png and out/demo-bench-screenshot.png (docs/demo.png comes from scripts/demo-screenshot.mjs).
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDemo } from '../../scripts/build-demo.mjs';
+import { serveDemo } from '../../scripts/serve-demo.mjs';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = [
+  '--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--use-webgpu-adapter=swiftshader',
+  '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+/** Tiny models so each training run takes seconds, even on the CPU-emulated GPU. */
+const TINY = 'model=mingru&dim=32&layers=1&batch=4&seq=16&steps=30&tokens=40&temperature=0.8&topk=20&seed=3&bench=smoke';
+const STEPS = 30;
+/** The loss must fall at least this much (nats per byte) from the first 5 steps' mean to the last 5 steps'. */
+const MIN_DROP = 0.3;
+
+interface DemoState {
+  ready: boolean;
+  backends: string[];
+  webgpuUnavailable?: string;
+  losses: number[];
+  trained: { step: number; loss: number; valBpc: number | null; backend: string } | null;
+  generated: string;
+  generating: boolean;
+  benchRows: { suite: string; case: string; impl: string; value: number; unit: string }[] | null;
+  errors: string[];
+}
+
+let built: string | undefined;
+let server: Server;
+let url: string;
+let browser: Browser;
+let page: Page;
+
+const demo = (): Promise<DemoState> => page.evaluate(() => (globalThis as unknown as { recurDemo: DemoState }).recurDemo);
+
+/** Waits until `cond` holds on the page state, failing at once with the page's error if one is shown. */
+async function until(what: string, cond: string, timeout = 90_000): Promise<DemoState> {
+  await page.waitForFunction(`(() => { const d = globalThis.recurDemo; return d && (d.errors.length > 0 || (${cond})); })()`, null, { timeout, polling: 100 });
+  const st = await demo();
+  if (st.errors.length) throw new Error(`demo page, waiting for ${what}: ${st.errors.join('; ')}`);
+  return st;
+}
+
+const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
+
+async function trainOn(backend: 'wasm' | 'webgpu'): Promise<DemoState> {
+  await page.selectOption('#backend', backend);
+  await page.click('#train');
+  const st = await until(`training on ${backend}`, 'd.trained !== null');
+  expect(st.trained!.backend).toBe(backend);
+  expect(st.losses).toHaveLength(STEPS);
+  expect(st.losses.every(Number.isFinite)).toBe(true);
+  const [first, last] = [mean(st.losses.slice(0, 5)), mean(st.losses.slice(-5))];
+  expect(first - last, `${backend}: loss ${first.toFixed(3)} -> ${last.toFixed(3)}`).toBeGreaterThan(MIN_DROP);
+  return st;
+}
+
+async function generateText(): Promise<string> {
+  await page.click('#generate');
+  const st = await until('generation', 'd.generating === false && d.generated.length > 0');
+  return st.generated;
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); never a downloaded browser`);
+  // A private build (dist/demo, what `npm run demo` serves, is left alone), with a smaller corpus slice.
+  built = await buildDemo({ quiet: true, corpusBytes: 100_000, outDir: mkdtempSync(join(tmpdir(), 'recur-demo-')) });
+  ({ server, url } = await serveDemo({ port: 0, root: built }));
+  // playwright gives the browser a fresh temporary profile (it refuses --user-data-dir in args).
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+  page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, acceptDownloads: true });
+  await page.goto(`${url}?${TINY}`);
+  await until('the engine to start', 'd.ready');
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((r) => (server ? server.close(r) : r(undefined)));
+  if (built) rmSync(built, { recursive: true, force: true });
+});
+
+describe('browser demo (headless Chromium)', () => {
+  it('offers the backends the worker brought up, WebGPU (SwiftShader) included', async () => {
+    const st = await demo();
+    expect(await page.evaluate(() => crossOriginIsolated), 'the demo server sends COOP/COEP (fine benchmark timers)').toBe(true);
+    expect(st.backends, `WebGPU did not come up in Chromium: ${st.webgpuUnavailable}`).toContain('webgpu');
+    const opts = await page.$$eval('#backend option', (os) => os.map((o) => ({ value: (o as HTMLOptionElement).value, disabled: (o as HTMLOptionElement).disabled })));
+    expect(opts).toEqual([{ value: 'auto', disabled: false }, { value: 'wasm', disabled: false }, { value: 'webgpu', disabled: false }]);
+    expect(await page.$$eval('#model option', (os) => os.map((o) => o.textContent))).toEqual(['minGRU', 'minLSTM', 'SRU', 'SRU++']);
+  });
+
+  it('greys WebGPU out with the reason where the browser has no adapter', async () => {
+    const plain = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-features=WebGPU'], headless: true });
+    try {
+      const p = await plain.newPage();
+      await p.goto(url);
+      await p.waitForFunction(() => (globalThis as unknown as { recurDemo?: DemoState }).recurDemo?.ready, null, { timeout: 60_000 });
+      const opt = await p.$eval('#backend option[value=webgpu]', (o) => ({ disabled: (o as HTMLOptionElement).disabled, text: o.textContent }));
+      expect(opt.disabled).toBe(true);
+      expect(opt.text).toMatch(/^WebGPU \(unavailable: .+\)$/);
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it('trains on wasm (the loss falls), generates, and round-trips a checkpoint through download and upload', async () => {
+    await trainOn('wasm');
+    const before = await generateText();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    expect(download.suggestedFilename()).toMatch(/^recur-mingru-step30\.safetensors$/);
+    const file = await download.path();
+    await page.setInputFiles('#upload', file);
+    await until('the checkpoint to load', "document.getElementById('ckpt-status').textContent.startsWith('loaded')");
+    // Same weights, same seed, same backend: the same text.
+    expect(await generateText()).toBe(before);
+  });
+
+  it('names the problem when the upload is not a checkpoint, and keeps the model it had', async () => {
+    await page.setInputFiles('#upload', { name: 'notes.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not a safetensors file at all') });
+    await page.waitForFunction(() => document.getElementById('ckpt-status')!.textContent!.startsWith('load:'), null, { timeout: 20_000 });
+    expect(await page.textContent('#ckpt-status')).toMatch(/^load: notes\.safetensors: /);
+    expect(await page.evaluate(() => (globalThis as unknown as { recurDemo: DemoState }).recurDemo.errors.splice(0))).toHaveLength(1);
+    expect(await page.isEnabled('#generate')).toBe(true);
+  });
+
+  it('trains on pasted text', async () => {
+    await page.check('#source-text');
+    await page.fill('#text', 'The quick brown fox jumps over the lazy dog. '.repeat(60));
+    await trainOn('wasm');
+    await page.check('#source-corpus');
+  });
+
+  it('stops a long run when asked, keeping the page responsive meanwhile', async () => {
+    await page.fill('#steps', '100000');
+    await page.click('#train');
+    await until('a few steps', 'd.losses.length >= 3');
+    await page.click('#tab-bench'); // the page reacts while the worker trains
+    await page.click('#tab-train');
+    await page.click('#stop');
+    const st = await until('the stop', 'd.trained !== null');
+    expect(st.trained!.step).toBeLessThan(100000);
+    expect(await page.textContent('#status')).toMatch(/^stopped at step \d+/);
+    await page.fill('#steps', String(STEPS));
+  });
+
+  it('trains on WebGPU (SwiftShader): the loss falls', async () => {
+    await trainOn('webgpu');
+    expect((await generateText()).length).toBeGreaterThan(0);
+    mkdirSync('out', { recursive: true });
+    await page.screenshot({ path: 'out/demo-screenshot.png', fullPage: true });
+  });
+
+  it('runs the benchmark tab (smoke sizes, to keep the test short): the CLI rows for matmul and scan on each backend', async () => {
+    await page.click('#tab-bench');
+    expect(await page.isVisible('#bench-run')).toBe(true);
+    await page.click('#bench-run');
+    const st = await until('the benchmark', 'd.benchRows !== null', 60_000);
+    const rows = st.benchRows!;
+    for (const r of rows) {
+      expect(Object.keys(r).sort()).toEqual(['case', 'impl', 'suite', 'unit', 'value']);
+      expect(typeof r.value, `${r.suite} ${r.case} ${r.impl}`).toBe('number');
+    }
+    // Smoke sizes can finish within one timer tick (a rate of Infinity, a ratio of 0 or NaN; a 4 KiB js-copy
+    // always does); each recur impl still has a finite positive measurement somewhere.
+    for (const impl of new Set(rows.map((r) => r.impl).filter((i) => i.startsWith('recur-')))) {
+      expect(rows.some((r) => r.impl === impl && Number.isFinite(r.value) && r.value > 0), `${impl} has no finite positive value`).toBe(true);
+    }
+    expect(new Set(rows.map((r) => r.suite))).toEqual(new Set(['matmul', 'scan', 'models'].filter((s) => rows.some((r) => r.suite === s))));
+    const impls = new Set(rows.filter((r) => r.suite === 'matmul').map((r) => r.impl));
+    for (const impl of ['recur-wasm', 'recur-wasm-relaxed', 'recur-webgpu']) expect(impls).toContain(impl);
+    expect(rows.some((r) => r.suite === 'scan' && r.impl === 'recur-wasm')).toBe(true);
+    expect(await page.locator('#bench-table table tr').count()).toBeGreaterThan(rows.length / 4);
+    await page.screenshot({ path: 'out/demo-bench-screenshot.png', fullPage: true });
+  });
+});
