@@ -23,6 +23,8 @@ const state = {
   trained: null as null | { step: number; loss: number; valBpc: number | null; backend: string },
   generated: '',
   generating: false,
+  /** 'token' messages of the current generation: text streams in pieces as the worker samples it. */
+  tokenMessages: 0,
   benchRows: null as BenchRow[] | null,
   errors: [] as string[],
 };
@@ -125,6 +127,7 @@ $('generate').addEventListener('click', () => {
   }
   const prompt = input('prompt').value;
   state.generated = '';
+  state.tokenMessages = 0;
   state.generating = true;
   $('output').textContent = prompt;
   $('output').dataset['state'] = 'generating';
@@ -224,6 +227,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       return setRunning(false);
     case 'token':
       state.generated += m.text;
+      state.tokenMessages++;
       $('output').textContent += m.text;
       return;
     case 'generated':

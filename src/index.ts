@@ -1,4 +1,5 @@
 // Public API: tensors, ops, backends and initialisation.
+/// <reference types="@webgpu/types" preserve="true" />
 import { setStartupCalibration } from './init.js';
 import { calibrateAtStartup } from './scheduler/calibrate.js';
 

@@ -1,6 +1,7 @@
 // Inference entry point (`recur/infer`): read a trained checkpoint from bytes, a URL or Responses, build its model
 // on wasm or WebGPU and generate. No training code (autograd tape, optimizers, trainer, CLI, bench) is reachable
 // from here, so the bundle stays small. Node, Deno and Bun also accept a directory path (src/node/infer.ts).
+/// <reference types="@webgpu/types" preserve="true" />
 import type { BackendName } from './backends/backend.js';
 import { tokenizerFromJSON, type Tokenizer } from './data/tokenizer.js';
 import { tensor, tidy } from './engine.js';

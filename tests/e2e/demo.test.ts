@@ -1,11 +1,14 @@
 // End-to-end: the browser demo (demo/) in headless Debian Chromium via playwright-core, WebGPU on SwiftShader.
-// Builds the demo, serves it on a free loopback port, trains tiny models on wasm and WebGPU (the loss must fall),
-// generates text, round-trips a checkpoint through download/upload, runs the benchmark tab (smoke sizes) and saves
+// Builds the demo, serves it on a free loopback port, trains tiny models on wasm and WebGPU (the loss must fall,
+// tokens/s and the plot show), generates streamed text, round-trips a checkpoint through download/upload, runs the
+// benchmark tab (smoke: its JSON has the CLI's rows; then quick: matmul, scan, models on each backend) and saves
 // out/demo-screenshot.png and out/demo-bench-screenshot.png (docs/demo.png comes from scripts/demo-screenshot.mjs).
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemo } from '../../scripts/build-demo.mjs';
@@ -22,6 +25,7 @@ const STEPS = 30;
 /** The loss must fall at least this much (nats per byte) from the first 5 steps' mean to the last 5 steps'. */
 const MIN_DROP = 0.3;
 
+interface BenchRow { suite: string; case: string; impl: string; value: number; unit: string }
 interface DemoState {
   ready: boolean;
   backends: string[];
@@ -30,7 +34,8 @@ interface DemoState {
   trained: { step: number; loss: number; valBpc: number | null; backend: string } | null;
   generated: string;
   generating: boolean;
-  benchRows: { suite: string; case: string; impl: string; value: number; unit: string }[] | null;
+  tokenMessages: number;
+  benchRows: BenchRow[] | null;
   errors: string[];
 }
 
@@ -52,6 +57,17 @@ async function until(what: string, cond: string, timeout = 90_000): Promise<Demo
 
 const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
 
+/** Pixels of the loss plot in its smoothed line's colour (#2f6fdf), once the pending frame is drawn. */
+const plotLinePixels = (): Promise<number> =>
+  page.evaluate(async () => {
+    await new Promise((r) => requestAnimationFrame(() => r(undefined)));
+    const c = document.getElementById('loss-plot') as HTMLCanvasElement;
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i]! - 0x2f) + Math.abs(d[i + 1]! - 0x6f) + Math.abs(d[i + 2]! - 0xdf) < 40 && d[i + 3]! > 200) n++;
+    return n;
+  });
+
 async function trainOn(backend: 'wasm' | 'webgpu'): Promise<DemoState> {
   await page.selectOption('#backend', backend);
   await page.click('#train');
@@ -61,12 +77,16 @@ async function trainOn(backend: 'wasm' | 'webgpu'): Promise<DemoState> {
   expect(st.losses.every(Number.isFinite)).toBe(true);
   const [first, last] = [mean(st.losses.slice(0, 5)), mean(st.losses.slice(-5))];
   expect(first - last, `${backend}: loss ${first.toFixed(3)} -> ${last.toFixed(3)}`).toBeGreaterThan(MIN_DROP);
+  expect(Number((await page.textContent('#tps'))!.replace(/,/g, '')), 'tokens/s shown').toBeGreaterThan(0);
+  expect(await plotLinePixels(), 'the live plot drew the loss line').toBeGreaterThan(200);
   return st;
 }
 
 async function generateText(): Promise<string> {
   await page.click('#generate');
   const st = await until('generation', 'd.generating === false && d.generated.length > 0');
+  expect(st.tokenMessages, 'the text arrives in pieces as it is sampled (streamed)').toBeGreaterThan(1);
+  expect(await page.textContent('#output')).toBe(`${await page.inputValue('#prompt')}${st.generated}`);
   return st.generated;
 }
 
@@ -159,26 +179,60 @@ describe('browser demo (headless Chromium)', () => {
     await page.screenshot({ path: 'out/demo-screenshot.png', fullPage: true });
   });
 
-  it('runs the benchmark tab (smoke sizes, to keep the test short): the CLI rows for matmul and scan on each backend', async () => {
-    await page.click('#tab-bench');
-    expect(await page.isVisible('#bench-run')).toBe(true);
-    await page.click('#bench-run');
-    const st = await until('the benchmark', 'd.benchRows !== null', 60_000);
-    const rows = st.benchRows!;
-    for (const r of rows) {
-      expect(Object.keys(r).sort()).toEqual(['case', 'impl', 'suite', 'unit', 'value']);
-      expect(typeof r.value, `${r.suite} ${r.case} ${r.impl}`).toBe('number');
+  it('runs the engine in a Web Worker: the page script carries none of it', () => {
+    const main = readFileSync(join(built!, 'main.js'), 'utf8');
+    const worker = readFileSync(join(built!, 'worker.js'), 'utf8');
+    expect(main).toMatch(/new Worker\(/);
+    for (const engine of ['WebAssembly', 'requestAdapter']) {
+      expect(main, `main.js mentions ${engine}`).not.toContain(engine);
+      expect(worker).toContain(engine);
     }
-    // Smoke sizes can finish within one timer tick (a rate of Infinity, a ratio of 0 or NaN; a 4 KiB js-copy
-    // always does); each recur impl still has a finite positive measurement somewhere.
-    for (const impl of new Set(rows.map((r) => r.impl).filter((i) => i.startsWith('recur-')))) {
-      expect(rows.some((r) => r.impl === impl && Number.isFinite(r.value) && r.value > 0), `${impl} has no finite positive value`).toBe(true);
+  });
+
+  it('benchmark tab, smoke sizes: its JSON report has the rows of `recur bench --smoke --json`, less the peers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'recur-bench-'));
+    try {
+      const cliJson = join(dir, 'cli.json');
+      await promisify(execFile)(process.execPath, ['bin/recur.js', 'bench', SUITES.join(','), '--smoke', '--json', cliJson], { maxBuffer: 1 << 24 });
+      const cli = JSON.parse(readFileSync(cliJson, 'utf8')) as BenchRow[];
+      const rows = await runBenchTab('smoke', 60_000);
+      for (const r of rows) expect(Object.keys(r).sort()).toEqual(['case', 'impl', 'suite', 'unit', 'value']);
+      // The peers (tfjs-wasm, onnxruntime-web) are not bundled into the page: their rows, and ratios to them, are absent.
+      const needsPeer = (r: BenchRow) => PEERS.some((p) => r.impl === p || r.case.includes(p));
+      expect(rows.map(rowKey).sort()).toEqual(cli.filter((r) => !needsPeer(r)).map(rowKey).sort());
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#bench-json')]);
+      expect(download.suggestedFilename()).toMatch(/^recur-bench-[\w.-]+\.json$/);
+      expect(JSON.parse(readFileSync(await download.path(), 'utf8'))).toEqual(JSON.parse(JSON.stringify(rows)));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-    expect(new Set(rows.map((r) => r.suite))).toEqual(new Set(['matmul', 'scan', 'models'].filter((s) => rows.some((r) => r.suite === s))));
-    const impls = new Set(rows.filter((r) => r.suite === 'matmul').map((r) => r.impl));
-    for (const impl of ['recur-wasm', 'recur-wasm-relaxed', 'recur-webgpu']) expect(impls).toContain(impl);
-    expect(rows.some((r) => r.suite === 'scan' && r.impl === 'recur-wasm')).toBe(true);
+  });
+
+  it('runs the quick benchmark tab: matmul, scan and models, on each available backend', async () => {
+    const rows = await runBenchTab('quick', 560_000);
+    expect(new Set(rows.map((r) => r.suite))).toEqual(new Set(SUITES));
+    for (const r of rows) expect(Number.isFinite(r.value) && r.value > 0, `${rowKey(r)}: ${r.value}`).toBe(true);
+    const impls = (suite: string) => new Set(rows.filter((r) => r.suite === suite).map((r) => r.impl));
+    expect(impls('matmul')).toEqual(new Set(['recur-wasm', 'recur-wasm-relaxed', 'recur-webgpu']));
+    expect(impls('scan')).toContain('recur-wasm');
+    for (const kind of ['mingru', 'minlstm', 'sru', 'srupp']) {
+      expect(rows.some((r) => r.suite === 'models' && r.case.startsWith(`train ${kind} `) && r.unit === 'tok/s'), `models: train ${kind}`).toBe(true);
+    }
     expect(await page.locator('#bench-table table tr').count()).toBeGreaterThan(rows.length / 4);
     await page.screenshot({ path: 'out/demo-bench-screenshot.png', fullPage: true });
-  });
+  }, 600_000);
 });
+
+const SUITES = ['matmul', 'scan', 'models'];
+const PEERS = ['tfjs-wasm', 'ort-web-wasm'];
+const rowKey = (r: BenchRow): string => `${r.suite} | ${r.case} | ${r.impl} | ${r.unit}`;
+
+/** Runs the benchmark tab's default suites (matmul, scan, models) in `mode`; resolves with the report's rows. */
+async function runBenchTab(mode: 'smoke' | 'quick', timeout: number): Promise<BenchRow[]> {
+  await page.click('#tab-bench');
+  await page.selectOption('#bench-mode', mode);
+  expect(await page.$$eval('#bench-suites input:checked', (cs) => cs.map((c) => (c as HTMLInputElement).value))).toEqual(SUITES);
+  await page.click('#bench-run');
+  const st = await until(`the ${mode} benchmark`, 'd.benchRows !== null', timeout);
+  return st.benchRows!;
+}
