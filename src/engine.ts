@@ -5,7 +5,7 @@ import { typedArrayFor, type DType } from './dtype.js';
 import { BackendUnavailableError, DeviceLostError, DTypeError, RecurError, ShapeError } from './errors.js';
 import type { OpDef, Spec, Specs } from './ops/op.js';
 import { backendsChanged, chooseBackend, chooseForCall, effectivePin } from './scheduler/scheduler.js';
-import { isTracing, warnOnce, type Decision } from './scheduler/explain.js';
+import { isTracing, markCalled, warnOnce, type Decision } from './scheduler/explain.js';
 import { assertValidShape, fmtShape, sizeOf } from './shape.js';
 import { DataHandle, setTensorHooks, setViewHook, Tensor } from './tensor.js';
 
@@ -146,7 +146,7 @@ export function addViewListener(l: ViewListener): () => void {
 export function runOp<P>(op: OpDef<P>, inputs: readonly Tensor[], p: P, opts: CallOptions = {}): Tensor[] {
   const inSpecs: Spec[] = inputs.map((t, i) => {
     if (!(t instanceof Tensor)) throw new DTypeError(`${op.name}: input '${op.inputNames[i] ?? i}' is not a Tensor`);
-    t.storage(`${op.name} (input '${op.inputNames[i] ?? i}')`);
+    if (t.disposed) t.storage(`${op.name} (input '${op.inputNames[i] ?? i}')`); // throws, naming the op and input
     return { shape: t.shape, dtype: t.dtype };
   });
   const specs: Specs = { inputs: inSpecs, outputs: op.shapes(inSpecs, p) };
@@ -221,7 +221,7 @@ function execute<P>(op: OpDef<P>, inputs: readonly Tensor[], specs: Specs, p: P,
     for (const m of moved) m.dispose();
   }
   const outputs = specs.outputs.map((s, i) => new Tensor(s.shape, s.dtype, new DataHandle(b, outStorages[i])));
-  d.calls++;
+  if (d.calls++ === 0) markCalled(d);
   if (t0) d.seconds += (performance.now() - t0) / 1000;
   for (const l of listeners) l(op as unknown as OpDef<unknown>, inputs, outputs, p);
   return outputs;

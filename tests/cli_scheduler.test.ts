@@ -70,5 +70,9 @@ describe('--explain', () => {
     expect(s.code).toBe(0);
     expect(s.stderr).toMatch(/\nmatmul\s+wasm\s+\d+\s/);
     expect(s.stderr).not.toMatch(/adamw_step/); // sampling does not train
+    // auto (the default): WebGPU comes up where there is one and the scheduler places each op.
+    const a = await recur('sample', '--checkpoint', out, '--tokens', '3', '--explain');
+    expect(a.code).toBe(0);
+    expect(a.stderr).toMatch(/\nmatmul\s+(wasm|webgpu)\s+\d+\s/);
   });
 });

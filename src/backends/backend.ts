@@ -19,6 +19,8 @@ export interface Backend {
   /** Exact float64 read (reference backend only). */
   readonly readF64?: (storage: Storage, spec: Spec) => Float64Array;
   run<P>(op: OpDef<P>, inputs: readonly Storage[], outputs: readonly Storage[], specs: Specs, p: P): void;
+  /** Compiles what run() would need for this call without running it or blocking (GPU pipelines); optional. */
+  prepare?<P>(op: OpDef<P>, specs: Specs, p: P): Promise<void>;
   /** Number of live allocations (leak checks). */
   liveCount(): number;
   /** Details for `recur info`. */

@@ -10,7 +10,7 @@ import type { Checkpoint } from '../io/checkpoint.js';
 import { createLanguageModel } from '../models/lm.js';
 import type { LanguageModel } from '../models/types.js';
 import { loadCheckpoint } from '../node/checkpoint_fs.js';
-import { setBackend } from '../scheduler/scheduler.js';
+import { getBackendPin, setBackend } from '../scheduler/scheduler.js';
 import { loadWeights, modelConfigOf } from '../train/lm_checkpoint.js';
 
 export const BACKENDS = ['auto', 'wasm', 'webgpu'] as const;
@@ -34,17 +34,28 @@ export function numberOption(flag: string, v: string | undefined, min: number, m
   return n;
 }
 
-/** Brings up the backends and pins the chosen one; returns where tensors go ('auto' is the CPU: wasm). */
+/**
+ * Brings up the backends and pins the chosen one; returns where new tensors (the parameters) go. 'auto' brings
+ * WebGPU up too where there is one (calibrated, or the calibration cached on disk) and lets the scheduler place
+ * each op; parameters start on wasm. A global pin (RECUR_BACKEND) holds under 'auto'.
+ */
 export async function startBackend(choice: BackendChoice): Promise<BackendName> {
-  const report = await init({ webgpu: choice === 'webgpu' });
+  const report = await init({ webgpu: choice !== 'wasm' });
   if (choice === 'webgpu') {
     if (!report.backends.includes('webgpu')) throw new OptionError(`--backend webgpu: WebGPU is not available (${report.webgpuUnavailable ?? 'no adapter'}); use --backend wasm`);
     setBackend('webgpu');
     return 'webgpu';
   }
-  // Until the calibrated scheduler lands (issue 5) 'auto' is the scheduler's default order: wasm first.
-  if (choice === 'wasm') setBackend('wasm');
-  return 'wasm';
+  if (choice === 'wasm') {
+    setBackend('wasm');
+    return 'wasm';
+  }
+  const pin = getBackendPin();
+  if (pin === 'auto') return 'wasm';
+  if (!report.backends.includes(pin)) {
+    throw new OptionError(`RECUR_BACKEND=${pin}: that backend is not available (available: ${report.backends.join(', ')}${report.webgpuUnavailable ? `; WebGPU: ${report.webgpuUnavailable}` : ''})`);
+  }
+  return pin;
 }
 
 /** The checkpoint directory a --checkpoint / --out value names: the directory itself, or its `checkpoint/`. */

@@ -34,20 +34,21 @@ export function scanDims(specs: Specs): { T: number; B: number; D: number; N: nu
 export function checkScan(op: string, seq: readonly string[], vec: readonly string[], inputs: readonly Spec[], mode: H0Mode | undefined): { T: number; B: number; D: number } {
   const id = modeId(op, mode);
   const names = [...seq, ...vec, ...(id ? ['h0'] : [])];
-  const where = `${op}(${inputs.map((s, i) => `${names[i] ?? `input ${i}`} ${fmtShape(s.shape)}`).join(', ')}, h0Mode ${mode ?? 'none'})`;
+  // Built only for an error message: this check runs on every scan call (a generation loop's hot path).
+  const at = () => `${op}(${inputs.map((s, i) => `${names[i] ?? `input ${i}`} ${fmtShape(s.shape)}`).join(', ')}, h0Mode ${mode ?? 'none'})`;
   if (inputs.length !== names.length) {
-    throw new ShapeError(`${where}: expected inputs (${names.join(', ')}), got ${inputs.length}${id ? '' : " (h0 needs h0Mode 'preactivation' or 'state')"}`);
+    throw new ShapeError(`${at()}: expected inputs (${names.join(', ')}), got ${inputs.length}${id ? '' : " (h0 needs h0Mode 'preactivation' or 'state')"}`);
   }
   inputs.forEach((s, i) => {
-    if (s.dtype !== 'f32') throw new DTypeError(`${where}: ${names[i]} must be f32, got ${s.dtype}`);
+    if (s.dtype !== 'f32') throw new DTypeError(`${at()}: ${names[i]} must be f32, got ${s.dtype}`);
   });
   const x = inputs[0]!.shape;
-  if (x.length !== 3) throw new ShapeError(`${where}: ${names[0]} must be time-major (T, B, D), got rank ${x.length}`);
+  if (x.length !== 3) throw new ShapeError(`${at()}: ${names[0]} must be time-major (T, B, D), got rank ${x.length}`);
   const [T, B, D] = x as [number, number, number];
-  if (T < 1) throw new ShapeError(`${where}: T must be >= 1`);
+  if (T < 1) throw new ShapeError(`${at()}: T must be >= 1`);
   inputs.forEach((s, i) => {
     const want = i < seq.length ? x : [B, D];
-    if (!sameShape(s.shape, want)) throw new ShapeError(`${where}: ${names[i]} must have shape ${fmtShape(want)}, got ${fmtShape(s.shape)}`);
+    if (!sameShape(s.shape, want)) throw new ShapeError(`${at()}: ${names[i]} must have shape ${fmtShape(want)}, got ${fmtShape(s.shape)}`);
   });
   return { T, B, D };
 }

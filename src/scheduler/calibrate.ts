@@ -46,11 +46,14 @@ function computeBackends(): BackendName[] {
   return availableBackends().filter((b) => b !== 'reference');
 }
 
-/** What a calibration is valid for: engine version, JS engine, wasm module variant, GPU adapter. */
+/** The measuring method's version: a cached calibration taken another way is measured again. */
+const METHOD = 2;
+
+/** What a calibration is valid for: engine version, measuring method, JS engine, wasm module variant, GPU adapter. */
 export function backendIdentity(): string {
   const proc = (globalThis as { process?: { versions?: Record<string, string> } }).process;
   const nav = (globalThis as { navigator?: { userAgent?: string } }).navigator;
-  const parts: Record<string, unknown> = { recur: VERSION, js: proc?.versions?.['v8'] ? `v8 ${proc.versions['v8']}` : (nav?.userAgent ?? 'unknown') };
+  const parts: Record<string, unknown> = { recur: VERSION, method: METHOD, js: proc?.versions?.['v8'] ? `v8 ${proc.versions['v8']}` : (nav?.userAgent ?? 'unknown') };
   for (const b of computeBackends()) {
     const i = getBackend(b).info();
     parts[b] = b === 'wasm' ? { module: i['module'], relaxedSimd: i['relaxedSimd'] } : b === 'webgpu' ? { runtime: i['runtime'], adapter: i['adapter'] } : true;
@@ -91,6 +94,9 @@ export function calibrateAtStartup(): Promise<Calibration> {
 const SAMPLES = 3;
 /** Each sample repeats the call until it lasts about this long (few calls for slow probes). */
 const SAMPLE_SECONDS = 0.002;
+/** Warm-up: calls repeated for up to this long (at least one, at most WARMUP_CALLS_MAX). */
+const WARMUP_SECONDS = 0.003;
+const WARMUP_CALLS_MAX = 100;
 /** A probe slower than this is timed once: that is already far above timer noise. */
 const SLOW_SECONDS = 0.01;
 /** A backend's probes stop at this deadline; the classes left are estimated (slowest measured rate), not timed. */
@@ -109,8 +115,9 @@ const f32 = (...shape: number[]): Spec => ({ shape, dtype: 'f32' });
 function probes(): Probe[] {
   const op = (name: keyof typeof OPS) => OPS[name] as unknown as OpDef<unknown>;
   return [
-    { cls: 'matvec', op: op('matmul'), params: {}, inputs: [f32(1, 512), f32(512, 512)], grow: (k) => [f32(1, 512), f32(512, 512 * k)] },
+    // elementwise first: it reuses the latency probe's kernel, so a GPU still compiling the rest has one rate.
     { cls: 'elementwise', op: op('binary'), params: { fn: 'add' }, inputs: [f32(65536), f32(65536)], grow: (k) => [f32(65536 * k), f32(65536 * k)] },
+    { cls: 'matvec', op: op('matmul'), params: {}, inputs: [f32(1, 512), f32(512, 512)], grow: (k) => [f32(1, 512), f32(512, 512 * k)] },
     { cls: 'matmul_small', op: op('matmul'), params: {}, inputs: [f32(32, 128), f32(128, 128)] },
     { cls: 'matmul_large', op: op('matmul'), params: {}, inputs: [f32(64, 256), f32(256, 256)], grow: (k) => [f32(64 * k, 256), f32(256, 256)] },
     { cls: 'scan', op: op('mingru_scan'), params: { h0Mode: 'none' }, inputs: [f32(64, 4, 128), f32(64, 4, 128)] },
@@ -144,9 +151,13 @@ async function settleBy(settle: () => Promise<void>, deadline: number, since: nu
 
 /** Median seconds per call of `run`, net of the `settle` round trip (GPU work is asynchronous). */
 async function timePerCall(run: () => void, settle: () => Promise<void>, settleCost: number, deadline = Infinity): Promise<number> {
+  // Warm-up: pipelines and code paths, and the JIT (the first calls in a process run interpreted: timed cold, a
+  // CPU backend's fixed cost per call would read ~50x too high and every probe would grow to its largest size).
   let t = now();
-  run(); // warm-up: pipelines, code paths
-  await settleBy(settle, deadline, t);
+  for (let i = 0; i < WARMUP_CALLS_MAX && (i === 0 || now() - t < WARMUP_SECONDS); i++) {
+    run();
+    await settleBy(settle, deadline, t);
+  }
   t = now();
   run();
   await settleBy(settle, deadline, t);
@@ -194,8 +205,19 @@ async function measureBackend(b: BackendName, estimated: OpClass[]): Promise<Par
   const rates: Partial<Record<OpClass, ClassRate>> = {};
   let latency = 0;
   let over = false;
-  const probe = async (run: () => void, cost: Cost, cls?: OpClass): Promise<void> => {
+  const probe = async (run: () => void, cost: Cost, cls: OpClass | undefined, prepare: () => Promise<void>): Promise<void> => {
     let secs: number;
+    try {
+      // Kernels are compiled first, off the main thread where the backend can: a synchronous compile of a big
+      // shader on a software GPU takes seconds, and no deadline could interrupt it.
+      await settleBy(prepare, deadline, now());
+    } catch (e) {
+      if (!(e instanceof OverBudget)) throw e;
+      // Still compiling at the deadline: no rate for this class (it is estimated below); the compile goes on.
+      over = true;
+      if (!cls) latency = e.seconds; // not even the tiny kernel is ready: a bound, not a measurement
+      return;
+    }
     try {
       secs = await timePerCall(run, settle, settleCost, deadline);
     } catch (e) {
@@ -212,30 +234,39 @@ async function measureBackend(b: BackendName, estimated: OpClass[]): Promise<Par
     }
   };
   // Fixed cost per call (launch, encode): a 4-element add, repeated and amortised.
+  const prepare = (op: OpDef<unknown>, inputs: Spec[], params: unknown) => () =>
+    be.prepare ? be.prepare(op, { inputs, outputs: op.shapes(inputs, params) }, params) : Promise.resolve();
+  const add = OPS.binary as unknown as OpDef<unknown>;
   const tiny = [randomTensor(f32(4), b, 1), randomTensor(f32(4), b, 2)];
   try {
-    await probe(() => runOp(OPS.binary, tiny, { fn: 'add' }, { backend: b }).forEach((t) => t.dispose()), { flops: 4, bytes: 48 });
+    await probe(() => runOp(add, tiny, { fn: 'add' }, { backend: b }).forEach((t) => t.dispose()), { flops: 4, bytes: 48 }, undefined, prepare(add, [f32(4), f32(4)], { fn: 'add' }));
   } finally {
     tiny.forEach((t) => t.dispose());
   }
   for (const p of probes()) {
-    if (over) {
+    if (over || now() > deadline) {
       estimated.push(p.cls);
       continue;
     }
     // A probe that mostly measures the launch latency (a fast GPU) is grown, up to 64x, until the work shows.
-    for (let grow = 1; ; grow *= 8) {
-      const inputs = p.grow ? p.grow(grow) : p.inputs;
+    // Only where work is queued (GPU): a CPU backend's call is all work and its fixed cost is a microsecond.
+    const grows = p.grow && !be.readSync ? p.grow : undefined;
+    for (let grow = 1; grow === 1 || now() < deadline; grow *= 8) {
+      const inputs = grows ? grows(grow) : p.inputs;
       const xs = inputs.map((s, i) => randomTensor(s, b, 7 + i));
       try {
         const cost = p.op.cost({ inputs, outputs: p.op.shapes(inputs, p.params) }, p.params);
-        await probe(() => runOp(p.op, xs, p.params, { backend: b }).forEach((t) => t.dispose()), cost, p.cls);
+        await probe(() => runOp(p.op, xs, p.params, { backend: b }).forEach((t) => t.dispose()), cost, p.cls, prepare(p.op, inputs, p.params));
       } finally {
         xs.forEach((t) => t.dispose());
       }
-      const r = rates[p.cls]!;
+      const r = rates[p.cls];
+      if (!r) {
+        estimated.push(p.cls); // its kernel was still compiling at the deadline
+        break;
+      }
       const secs = r.latency + Math.max(1, p.op.cost({ inputs, outputs: p.op.shapes(inputs, p.params) }, p.params).flops) / r.flops;
-      if (!p.grow || grow >= 64 || over || secs > 4 * latency) break;
+      if (!grows || grow >= 64 || over || secs > 4 * latency) break;
     }
   }
   // Over budget: the rest are assumed as slow as the slowest class measured (or the latency alone).

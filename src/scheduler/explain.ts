@@ -40,6 +40,13 @@ export interface ExplainReport {
 
 const MAX_DECISIONS = 512;
 const decisions: Decision[] = [];
+/**
+ * Every decision called since the last reset (the engine adds one on its first call), whether or not it is still
+ * among the listed `decisions`; past MAX_ACTIVE their counts are folded into `retired` rows, so memory stays bounded.
+ */
+const active: Decision[] = [];
+const MAX_ACTIVE = 4096;
+const retired = new Map<string, OpSummaryRow>();
 const warned = new Set<string>();
 let tracing = debugEnv() >= 1;
 
@@ -64,6 +71,27 @@ export function recordDecision(d: Decision): void {
   if (debugEnv() >= 1) console.error(`[recur] ${formatDecision(d)}`);
 }
 
+/** The engine calls this on a decision's first call since the last reset (its `calls` went from 0 to 1). */
+export function markCalled(d: Decision): void {
+  if (active.length >= MAX_ACTIVE) {
+    for (const a of active.splice(0)) {
+      addTo(retired, a);
+      a.calls = 0; // counted in `retired` now; its next call marks it again
+      a.seconds = 0;
+    }
+  }
+  active.push(d);
+}
+
+function addTo(rows: Map<string, OpSummaryRow>, d: Decision): void {
+  const key = `${d.op}|${d.backend}`;
+  let row = rows.get(key);
+  if (!row) rows.set(key, (row = { op: d.op, backend: d.backend, calls: 0, seconds: 0, predictedSeconds: 0 }));
+  row.calls += d.calls;
+  row.seconds += d.seconds;
+  row.predictedSeconds += d.calls * (d.predicted[d.backend] ?? 0);
+}
+
 /** Warns once per key (fallbacks, device loss). */
 export function warnOnce(key: string, message: string): void {
   if (warned.has(key)) return;
@@ -73,16 +101,8 @@ export function warnOnce(key: string, message: string): void {
 
 /** What the scheduler decided and why, and a per-op summary of the calls since the last reset. */
 export function explain(opts: { reset?: boolean } = {}): ExplainReport {
-  const rows = new Map<string, OpSummaryRow>();
-  for (const d of decisions) {
-    if (d.calls === 0) continue;
-    const key = `${d.op}|${d.backend}`;
-    let row = rows.get(key);
-    if (!row) rows.set(key, (row = { op: d.op, backend: d.backend, calls: 0, seconds: 0, predictedSeconds: 0 }));
-    row.calls += d.calls;
-    row.seconds += d.seconds;
-    row.predictedSeconds += d.calls * (d.predicted[d.backend] ?? 0);
-  }
+  const rows = new Map<string, OpSummaryRow>([...retired].map(([k, r]) => [k, { ...r }]));
+  for (const d of active) if (d.calls > 0) addTo(rows, d);
   const report = { decisions: decisions.map((d) => ({ ...d, predicted: { ...d.predicted } })), summary: [...rows.values()] };
   report.summary.sort((a, b) => b.seconds - a.seconds || b.calls - a.calls);
   if (opts.reset) resetExplain();
@@ -91,10 +111,11 @@ export function explain(opts: { reset?: boolean } = {}): ExplainReport {
 
 /** Zeroes the call counts and times (the decisions stay listed). */
 export function resetExplain(): void {
-  for (const d of decisions) {
+  for (const d of active.splice(0)) {
     d.calls = 0;
     d.seconds = 0;
   }
+  retired.clear();
 }
 
 /** Clears the one-time warnings (tests). */

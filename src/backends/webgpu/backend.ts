@@ -151,6 +151,21 @@ export class WebGpuBackend implements Backend {
     if (this.recorded >= FLUSH_EVERY) this.flush();
   }
 
+  /** Creates the pipelines the op's kernel dispatches for these shapes, asynchronously (nothing is recorded). */
+  async prepare<P>(op: OpDef<P>, specs: Specs, p: P): Promise<void> {
+    this.check(op.name);
+    const wanted: GpuDispatch[] = [];
+    // The kernel runs against placeholders: it only passes buffers through to dispatch(), which collects.
+    const none = {} as GPUBuffer;
+    op.webgpu(
+      { inputs: specs.inputs.map(() => none), outputs: specs.outputs.map(() => none), limits: this.limits, scratch: () => none, dispatch: (d) => void wanted.push(d) },
+      specs,
+      p,
+    );
+    await Promise.all(wanted.map((d) => this.pipelines.prepare(d.shader, d.entry, d.overrides)));
+    this.check(op.name);
+  }
+
   private dispatch(opName: string, d: GpuDispatch): void {
     this.check(`${opName} (${d.entry})`);
     const [x, y = 1, z = 1] = d.workgroups;
@@ -222,9 +237,11 @@ export class WebGpuBackend implements Backend {
     };
   }
 
+  /** Waits for the submitted work and for pipelines still compiling in the background (prepare()). */
   async sync(): Promise<void> {
     this.check('sync');
     this.flush();
+    await this.pipelines.idle();
     await this.device.queue.onSubmittedWorkDone();
     await this.settle('sync');
   }
@@ -236,7 +253,10 @@ export class WebGpuBackend implements Backend {
     this.live.clear();
     this.afterSubmit = [];
     this.pendingUse.clear();
-    this.gpu.destroy();
+    // A pipeline still compiling on Dawn's worker thread (prepare()) must finish before the device, and the Dawn
+    // instance with the last device, go: dropped under it, the process crashes (segfault) later.
+    if (this.pipelines.preparingCount) void this.pipelines.idle().finally(() => this.gpu.destroy());
+    else this.gpu.destroy();
   }
 
   // ---- internals ------------------------------------------------------------------------------

@@ -45,6 +45,8 @@ export class PipelineCache {
   /** Source text -> module (the Map hashes the string; the FNV hash names it). */
   private shaders = new Map<string, ShaderEntry>();
   private pipelines = new Map<string, GPUComputePipeline>();
+  /** Pipelines being created asynchronously (prepare()), by key. */
+  private preparing = new Map<string, Promise<void>>();
   private checks: Promise<void>[] = [];
   private firstError: RecurError | null = null;
   hits = 0;
@@ -83,6 +85,54 @@ export class PipelineCache {
       }, () => {}), // rejects only when the device is lost, which the backend reports itself
     );
     return pipeline;
+  }
+
+  /**
+   * Creates the pipeline without blocking: Dawn compiles it on a worker thread (createComputePipeline blocks the
+   * caller, ~1.5 s for the matmul shader on SwiftShader). Resolves once it is in the cache; a later get() of the
+   * same key is then a hit. Failures are reported as get()'s are (takeError()).
+   */
+  prepare(source: string, entry: string, overrides?: Record<string, number>): Promise<void> {
+    const key = `${this.hashOf(source)}:${entry}:${fmtOverrides(overrides)}`;
+    if (this.pipelines.has(key)) return Promise.resolve();
+    let p = this.preparing.get(key);
+    if (p) return p;
+    const known = this.shaders.get(source);
+    const code = known ? '' : expandIncludes(source);
+    this.device.pushErrorScope('validation');
+    const shader = known ?? this.compile(source, code);
+    const moduleOk = this.device.popErrorScope();
+    p = this.device
+      .createComputePipelineAsync({
+        label: `${entry}@${shader.hash}`,
+        layout: 'auto',
+        compute: { module: shader.module, entryPoint: entry, ...(overrides ? { constants: overrides } : {}) },
+      })
+      .then(
+        (pipeline) => {
+          if (!this.pipelines.has(key)) this.pipelines.set(key, pipeline);
+        },
+        async (e: unknown) => {
+          const err = await moduleOk.catch(() => null);
+          if ((e as { reason?: string })?.reason !== 'validation' && !err) return; // device loss, internal: the backend reports those
+          this.shaders.delete(source); // compile again next time
+          const detail = await compilerMessages(shader.module);
+          this.firstError ??= new RecurError(`webgpu: pipeline '${entry}' (shader ${shader.hash}) failed validation: ${(err ?? (e as Error)).message}${detail}`);
+        },
+      )
+      .finally(() => this.preparing.delete(key));
+    this.preparing.set(key, p);
+    return p;
+  }
+
+  /** Pipelines still being created by prepare(). */
+  get preparingCount(): number {
+    return this.preparing.size;
+  }
+
+  /** Resolves when no prepare() is in flight. */
+  async idle(): Promise<void> {
+    while (this.preparing.size) await Promise.all([...this.preparing.values()]);
   }
 
   private hashOf(source: string): string {
