@@ -4,7 +4,7 @@
 import type { BenchRow } from '../bench/runner.js';
 import { benchTable } from './bench_table.js';
 import { LossPlot } from './loss_plot.js';
-import { MODEL_LABELS, MODELS, type BackendChoice, type BenchMode, type FromWorker, type ModelSummary, type ToWorker, type TrainSettings } from './protocol.js';
+import { MODEL_LABELS, MODELS, type BackendChoice, type BenchMode, type CalibrationNote, type FromWorker, type ModelSummary, type Placement, type ToWorker, type TrainSettings } from './protocol.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -19,8 +19,11 @@ const state = {
   ready: false,
   backends: [] as string[],
   webgpuUnavailable: undefined as string | undefined,
+  /** The scheduler's calibration the worker started with (null without WebGPU: nothing to choose between). */
+  calibration: null as CalibrationNote | null,
   losses: [] as number[],
-  trained: null as null | { step: number; loss: number; valBpc: number | null; backend: string },
+  /** placement: op calls per backend during the run. */
+  trained: null as null | { step: number; loss: number; valBpc: number | null; backend: string; placement: Placement },
   generated: '',
   generating: false,
   /** 'token' messages of the current generation: text streams in pieces as the worker samples it. */
@@ -50,6 +53,10 @@ function setRunning(on: boolean): void {
   $<HTMLButtonElement>('generate').disabled = on || !summary;
   $<HTMLButtonElement>('download').disabled = on || !summary;
   $<HTMLButtonElement>('bench-run').disabled = on || !state.ready;
+}
+
+function placementText(p: Placement): string {
+  return Object.entries(p).map(([b, n]) => `${b} ${n.toLocaleString('en-US')}`).join(', ') || 'none';
 }
 
 function describe(s: ModelSummary): string {
@@ -192,7 +199,9 @@ function onReady(m: Extract<FromWorker, { type: 'ready' }>): void {
     }
   }
   if (sel.selectedOptions[0]?.disabled) sel.value = 'auto';
-  $('backend-note').textContent = m.webgpuUnavailable ? `WebGPU: ${m.webgpuUnavailable}` : 'auto: the scheduler picks (wasm first for now)';
+  state.calibration = m.calibration;
+  const cal = m.calibration ? `calibrated ${m.calibration.backends.join(' + ')} in ${m.calibration.tookMs} ms, ${m.calibration.measuredAt}` : 'nothing to choose between';
+  $('backend-note').textContent = `${m.webgpuUnavailable ? `WebGPU: ${m.webgpuUnavailable}. ` : ''}auto: parameters on wasm, the scheduler places each op (${cal})`;
   $('env').textContent = `backends: ${m.backends.filter((b) => b !== 'reference').join(', ')} · wasm module: ${m.wasmVariant}${m.webgpuUnavailable ? ` · WebGPU unavailable: ${m.webgpuUnavailable}` : ''}`;
   for (const name of m.suites) {
     const label = document.createElement('label');
@@ -220,10 +229,10 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       $('tps').textContent = m.tokensPerSec > 0 ? Math.round(m.tokensPerSec).toLocaleString('en-US') : '…';
       return;
     case 'trained':
-      state.trained = { step: m.step, loss: m.loss, valBpc: m.valBpc, backend: summary?.backend ?? '?' };
+      state.trained = { step: m.step, loss: m.loss, valBpc: m.valBpc, backend: summary?.backend ?? '?', placement: m.placement };
       if (summary) summary.step = m.step;
       $('val').textContent = m.valBpc === null ? 'n/a' : `${m.valBpc.toFixed(3)} bits/char`;
-      setStatus(`${m.stopped ? 'stopped' : 'done'} at step ${m.step}: ${summary ? describe(summary) : ''}`, 'trained');
+      setStatus(`${m.stopped ? 'stopped' : 'done'} at step ${m.step}: ${summary ? describe(summary) : ''} · op calls: ${placementText(m.placement)}`, 'trained');
       return setRunning(false);
     case 'token':
       state.generated += m.text;

@@ -30,6 +30,16 @@ export interface GenerateSettings {
   seed: number;
 }
 
+/** The scheduler's calibration the worker started with (measured at start-up, or cached in IndexedDB). */
+export interface CalibrationNote {
+  backends: string[];
+  measuredAt: string;
+  tookMs: number;
+}
+
+/** Op calls per backend during a training run (the scheduler's placements; a pin puts them all on one). */
+export type Placement = Record<string, number>;
+
 export type ToWorker =
   | { type: 'train'; settings: TrainSettings }
   | { type: 'stop' }
@@ -40,6 +50,7 @@ export type ToWorker =
 
 export interface ModelSummary {
   model: DemoModel;
+  /** The backend chosen on the page ('auto': parameters on wasm, each op placed by the scheduler). */
   backend: string;
   params: number;
   dim: number;
@@ -48,11 +59,11 @@ export interface ModelSummary {
 }
 
 export type FromWorker =
-  | { type: 'ready'; backends: string[]; webgpuUnavailable?: string; suites: string[]; defaultSuites: string[]; wasmVariant: string }
+  | { type: 'ready'; backends: string[]; webgpuUnavailable?: string; suites: string[]; defaultSuites: string[]; wasmVariant: string; calibration: CalibrationNote | null }
   | { type: 'status'; text: string }
   | { type: 'started'; summary: ModelSummary; trainTokens: number; validationTokens: number }
   | { type: 'step'; step: number; steps: number; loss: number; lr: number; tokensPerSec: number }
-  | { type: 'trained'; step: number; loss: number; valBpc: number | null; stopped: boolean }
+  | { type: 'trained'; step: number; loss: number; valBpc: number | null; stopped: boolean; placement: Placement }
   | { type: 'token'; text: string }
   | { type: 'generated'; tokens: number; tokensPerSec: number }
   | { type: 'checkpoint'; bytes: Uint8Array; name: string }

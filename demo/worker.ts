@@ -4,7 +4,8 @@
 import './process_shim.js';
 import { splitByPosition } from '../src/data/split.js';
 import { byteTokenizer, tokenizerFromJSON, type Tokenizer } from '../src/data/tokenizer.js';
-import { AdamW, getBackend, init, setBackend, type BackendName } from '../src/index.js';
+import { AdamW, explain, getBackend, init, resetExplain, setBackend, type BackendName } from '../src/index.js';
+import { getCalibration } from '../src/scheduler/scheduler.js';
 import { checkpointToBytes } from '../src/io/checkpoint.js';
 import { checkpointFromSingleFile, checkpointToSingleFile } from '../src/io/checkpoint_file.js';
 import { countParams, createLanguageModel } from '../src/models/lm.js';
@@ -14,7 +15,7 @@ import { generate } from '../src/train/generate.js';
 import { lmCheckpoint, loadWeights, modelConfigOf } from '../src/train/lm_checkpoint.js';
 import { Trainer, type TrainerSnapshot } from '../src/train/trainer.js';
 import { DEFAULT_SUITES, runBench, suiteNames } from './bench_worker.js';
-import type { BackendChoice, DemoModel, FromWorker, GenerateSettings, ModelSummary, ToWorker, TrainSettings } from './protocol.js';
+import type { BackendChoice, CalibrationNote, DemoModel, FromWorker, GenerateSettings, ModelSummary, Placement, ToWorker, TrainSettings } from './protocol.js';
 
 const scope = globalThis as unknown as { postMessage(m: FromWorker, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent<ToWorker>) => void) | null };
 const post = (m: FromWorker, transfer?: Transferable[]) => scope.postMessage(m, transfer ?? []);
@@ -25,6 +26,8 @@ interface Session {
   optimizer: AdamW | null;
   snapshot: TrainerSnapshot | null;
   settings: Partial<TrainSettings>;
+  /** The backend chosen on the page: generation runs under the same pin ('auto': the scheduler places each op). */
+  choice: BackendChoice;
   summary: ModelSummary;
 }
 
@@ -34,11 +37,22 @@ let stopRequested = false;
 let available: BackendName[] = [];
 let corpus: Promise<string> | null = null;
 
-/** Pins the chosen backend and returns where the model's parameters go ('auto' follows the scheduler: wasm first). */
+/**
+ * Pins the chosen backend and returns where the model's parameters go. 'auto', as in the CLI: WebGPU is up where
+ * the browser has it (start()), the parameters start on wasm and the scheduler places every op call from its
+ * calibration (measured when WebGPU came up, cached in IndexedDB), moving data to the GPU only where that pays.
+ */
 function useBackend(choice: BackendChoice): BackendName {
   if (choice !== 'auto' && !available.includes(choice)) throw new Error(`backend ${choice} is not available here (available: ${available.filter((b) => b !== 'reference').join(', ')})`);
   setBackend(choice);
   return choice === 'auto' ? 'wasm' : choice;
+}
+
+/** Op calls per backend since the last resetExplain(). */
+function placement(): Placement {
+  const calls: Placement = {};
+  for (const r of explain().summary) calls[r.backend] = (calls[r.backend] ?? 0) + r.calls;
+  return calls;
 }
 
 function loadCorpus(): Promise<string> {
@@ -75,10 +89,11 @@ async function train(s: TrainSettings): Promise<void> {
   const model = createLanguageModel({ model: s.model, vocabSize: tokenizer.vocabSize, dim: s.dim, layers: s.layers }, { seed: s.seed, backend });
   const lr = warmupCosine({ peakLr: s.lr, warmupSteps: Math.min(20, Math.floor(s.steps / 10)), totalSteps: s.steps, minLr: s.lr / 10 });
   const optimizer = new AdamW(model.params(), { lr, weightDecay: 0.01 });
-  session = { model, tokenizer, optimizer, snapshot: null, settings: s, summary: summarize(model, backend, 0) };
+  session = { model, tokenizer, optimizer, snapshot: null, settings: s, choice: s.backend, summary: summarize(model, s.backend, 0) };
   const trainer = new Trainer({ model, optimizer, clip: 1, data: { train: trainIds, validation }, batchSize: s.batch, seqLen: s.seq, seed: s.seed });
   post({ type: 'started', summary: session.summary, trainTokens: trainIds.length, validationTokens: validation.length });
   stopRequested = false;
+  resetExplain(); // counts this run's op calls per backend
   let last = NaN;
   const window: { t: number; tokens: number }[] = [];
   try {
@@ -95,8 +110,8 @@ async function train(s: TrainSettings): Promise<void> {
     post({ type: 'status', text: 'evaluating on the validation text…' });
     const valBpc = validation.length >= 2 ? (await trainer.evaluate({ maxTokens: Math.min(2048, 4 * s.batch * s.seq) })).bpc : null;
     session.snapshot = await trainer.snapshot();
-    session.summary = summarize(model, backend, trainer.step);
-    post({ type: 'trained', step: trainer.step, loss: last, valBpc, stopped: stopRequested });
+    session.summary = summarize(model, s.backend, trainer.step);
+    post({ type: 'trained', step: trainer.step, loss: last, valBpc, stopped: stopRequested, placement: placement() });
   } finally {
     trainer.dispose();
   }
@@ -109,7 +124,7 @@ function need(): Session {
 
 async function runGenerate(g: GenerateSettings): Promise<void> {
   const s = need();
-  setBackend(s.summary.backend === 'webgpu' ? 'webgpu' : 'wasm');
+  setBackend(s.choice);
   const prompt = s.tokenizer.encode(g.prompt === '' ? '\n' : g.prompt);
   const decoder = new TextDecoder('utf-8');
   const byteLevel = s.tokenizer.kind === 'byte';
@@ -152,7 +167,7 @@ async function load(bytes: Uint8Array, name: string, choice: BackendChoice): Pro
     throw e;
   }
   const settings = (ckpt.config['demo'] ?? {}) as Partial<TrainSettings>;
-  session = { model, tokenizer, optimizer: null, snapshot: null, settings, summary: summarize(model, backend, ckpt.config.step) };
+  session = { model, tokenizer, optimizer: null, snapshot: null, settings, choice, summary: summarize(model, choice, ckpt.config.step) };
   post({ type: 'loaded', summary: session.summary });
 }
 
@@ -192,7 +207,9 @@ const ready = (async () => {
   const report = await start();
   available = report.backends;
   const wasmVariant = String(getBackend('wasm').info()['module'] ?? 'simd');
-  post({ type: 'ready', backends: report.backends, webgpuUnavailable: report.webgpuUnavailable, suites: suiteNames(), defaultSuites: DEFAULT_SUITES, wasmVariant });
+  const c = getCalibration(); // init({ webgpu: true }) calibrated when WebGPU came up
+  const calibration: CalibrationNote | null = c ? { backends: Object.keys(c.backends), measuredAt: c.measuredAt, tookMs: c.tookMs } : null;
+  post({ type: 'ready', backends: report.backends, webgpuUnavailable: report.webgpuUnavailable, suites: suiteNames(), defaultSuites: DEFAULT_SUITES, wasmVariant, calibration });
 })().catch((e: unknown) => post({ type: 'error', during: 'start-up', message: describeError(e) }));
 
 scope.onmessage = (e) => {

@@ -38,11 +38,14 @@ const withoutRelaxedWasm = {
  */
 const smallInfer = { ...web, plugins: [withoutDebugWasm, withoutRelaxedWasm], minify: true, keepNames: true };
 
-/** dist/<runtime>/{index,infer}.js. Node's infer entry adds loading from a directory path (src/node/infer.ts). */
+/**
+ * dist/<runtime>/{index,infer}.js. Node's entries add the file system: calibrations cached on disk (src/node/index.ts)
+ * and checkpoints loaded from a directory path (src/node/infer.ts).
+ */
 export function libraryBuilds() {
   const workerd = { ...common, ...web, platform: 'neutral', outdir: 'dist/workerd', loader: { '.wasm': 'copy', '.wgsl': 'text' }, assetNames: '[name]' };
   return [
-    { ...common, platform: 'node', entryPoints: { index: 'src/index.ts', infer: 'src/node/infer.ts' }, outdir: 'dist/node' },
+    { ...common, platform: 'node', entryPoints: { index: 'src/node/index.ts', infer: 'src/node/infer.ts' }, outdir: 'dist/node' },
     { ...common, ...web, platform: 'browser', entryPoints: { index: 'src/index.ts' }, outdir: 'dist/browser' },
     { ...common, ...smallInfer, platform: 'browser', entryPoints: { infer: 'src/infer.ts' }, outdir: 'dist/browser' },
     // workerd forbids compiling wasm from bytes at run time: keep `import m from './x.wasm'` (a compiled Module there).

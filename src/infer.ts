@@ -33,7 +33,12 @@ type Bytes = Uint8Array | ArrayBuffer;
 export type CheckpointSource = { weights: Bytes | Response; config: string | Bytes | Response } | URL | string;
 
 export interface LoadOptions {
-  /** 'wasm' (default; also what 'auto' picks for now) or 'webgpu' (fails when no adapter is available). */
+  /**
+   * 'auto' (default) = 'wasm': this entry carries no calibration code (its size budget), and without a calibration
+   * the scheduler runs each op where its inputs live, so with the weights on wasm every op runs on wasm; WebGPU is
+   * therefore not started. 'webgpu' puts the weights and every op there (fails when no adapter is available). For
+   * measured per-op placement use the full `recur` API: init({ webgpu: true }) calibrates, then 'auto' chooses.
+   */
   backend?: 'auto' | 'wasm' | 'webgpu';
   /** fetch for URL sources (default: globalThis.fetch). */
   fetch?: (url: string) => Promise<Response>;
@@ -111,6 +116,7 @@ export async function modelFromCheckpoint(ckpt: Checkpoint, opts: ReadOptions = 
   const source = opts.name ?? 'checkpoint';
   const choice = opts.backend ?? 'auto';
   if (!['auto', 'wasm', 'webgpu'].includes(choice)) throw new OptionError(`backend '${choice}': expected 'auto', 'wasm' or 'webgpu'`);
+  // 'auto' does not start WebGPU: uncalibrated, the scheduler would keep every op with the weights on wasm anyway.
   const report = await init({ webgpu: choice === 'webgpu' });
   if (choice === 'webgpu' && !report.backends.includes('webgpu')) {
     throw new OptionError(`backend 'webgpu': WebGPU is not available here (${report.webgpuUnavailable ?? 'no adapter'}); use 'wasm'`);

@@ -33,12 +33,19 @@ let measuredLast = false;
 export function lastCalibrationMeasured(): boolean {
   return measuredLast;
 }
-/** undefined: not chosen yet (IndexedDB where the runtime has it); null: memory only. */
+/** undefined: none set, the runtime's own store is used (platformStore); null: memory only. */
 let defaultStore: CalibrationStore | null | undefined;
+/** The runtime's store when none was set: IndexedDB where the runtime has it; Node's entry installs a JSON file. */
+let platformStore: () => CalibrationStore | null = indexedDbCalibrationStore;
 
-/** Sets where calibrations persist (the Node CLI installs a file store). */
-export function setCalibrationStore(store: CalibrationStore | null): void {
+/** Sets where calibrations persist (null: memory only; undefined: back to the runtime's default store). */
+export function setCalibrationStore(store: CalibrationStore | null | undefined): void {
   defaultStore = store;
+}
+
+/** Installed by a runtime's entry (src/node/index.ts: the file store); asked at each calibrate() with no store set. */
+export function setPlatformCalibrationStore(fn: () => CalibrationStore | null): void {
+  platformStore = fn;
 }
 
 /** The compute backends the scheduler chooses between (the reference is the oracle, never timed). */
@@ -64,8 +71,7 @@ export function backendIdentity(): string {
 /** Loads a matching calibration (memory, then the store) or measures one; installs it in the scheduler. */
 export async function calibrate(opts: CalibrateOptions = {}): Promise<Calibration> {
   const identity = backendIdentity();
-  if (defaultStore === undefined) defaultStore = indexedDbCalibrationStore();
-  const store = opts.store === undefined ? defaultStore : opts.store;
+  const store = opts.store !== undefined ? opts.store : defaultStore !== undefined ? defaultStore : platformStore();
   let c: Calibration | null = opts.force ? null : (memory.get(identity) ?? null);
   if (!c && !opts.force && store) {
     try {

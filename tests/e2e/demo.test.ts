@@ -1,5 +1,5 @@
 // End-to-end: the browser demo (demo/) in headless Debian Chromium via playwright-core, WebGPU on SwiftShader.
-// Builds the demo, serves it on a free loopback port, trains tiny models on wasm and WebGPU (the loss must fall,
+// Builds the demo, serves it on a free loopback port, trains tiny models on wasm, WebGPU and auto (the loss must fall,
 // tokens/s and the plot show), generates streamed text, round-trips a checkpoint through download/upload, runs the
 // benchmark tab (smoke: its JSON has the CLI's rows; then quick: matmul, scan, models on each backend) and saves
 // out/demo-screenshot.png and out/demo-bench-screenshot.png (docs/demo.png comes from scripts/demo-screenshot.mjs).
@@ -30,8 +30,9 @@ interface DemoState {
   ready: boolean;
   backends: string[];
   webgpuUnavailable?: string;
+  calibration: { backends: string[]; measuredAt: string; tookMs: number } | null;
   losses: number[];
-  trained: { step: number; loss: number; valBpc: number | null; backend: string } | null;
+  trained: { step: number; loss: number; valBpc: number | null; backend: string; placement: Record<string, number> } | null;
   generated: string;
   generating: boolean;
   tokenMessages: number;
@@ -68,7 +69,7 @@ const plotLinePixels = (): Promise<number> =>
     return n;
   });
 
-async function trainOn(backend: 'wasm' | 'webgpu'): Promise<DemoState> {
+async function trainOn(backend: 'auto' | 'wasm' | 'webgpu'): Promise<DemoState> {
   await page.selectOption('#backend', backend);
   await page.click('#train');
   const st = await until(`training on ${backend}`, 'd.trained !== null');
@@ -177,6 +178,22 @@ describe('browser demo (headless Chromium)', () => {
     expect((await generateText()).length).toBeGreaterThan(0);
     mkdirSync('out', { recursive: true });
     await page.screenshot({ path: 'out/demo-screenshot.png', fullPage: true });
+  });
+
+  it("trains on auto: WebGPU is up and calibrated, the parameters start on wasm and the scheduler places each op", async () => {
+    const st0 = await demo();
+    expect(st0.calibration?.backends.sort(), 'init({ webgpu: true }) calibrated both backends at start-up').toEqual(['wasm', 'webgpu']);
+    expect(await page.textContent('#backend-note')).toMatch(/^auto: parameters on wasm, the scheduler places each op \(calibrated wasm \+ webgpu in \d+ ms/);
+    const st = await trainOn('auto');
+    const calls = Object.entries(st.trained!.placement);
+    expect(calls.length, 'op calls were counted').toBeGreaterThan(0);
+    for (const [b, n] of calls) {
+      expect(['wasm', 'webgpu'], `placed on ${b}`).toContain(b);
+      expect(n).toBeGreaterThan(0);
+    }
+    expect(calls.reduce((a, [, n]) => a + n, 0), 'every step runs many op calls').toBeGreaterThan(STEPS * 10);
+    expect(await page.textContent('#status')).toMatch(/ · auto · step 30 · op calls: (wasm|webgpu) [\d,]+/);
+    expect((await generateText()).length).toBeGreaterThan(0);
   });
 
   it('runs the engine in a Web Worker: the page script carries none of it', () => {

@@ -2,8 +2,10 @@
 // path (Node build) all give the same model; bad sources fail with errors that name the problem.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CheckpointError, OptionError, loadModel, readCheckpoint } from '../../src/infer.js';
+import { CheckpointError, OptionError, availableBackends, loadModel, readCheckpoint } from '../../src/infer.js';
 import { loadModel as loadModelNode } from '../../src/node/infer.js';
+import { getCalibration } from '../../src/scheduler/scheduler.js';
+import { explain, resetExplain } from '../../src/scheduler/explain.js';
 
 const DIR = 'tests/runtimes/fixture/checkpoint';
 const weights = new Uint8Array(readFileSync(`${DIR}/model.safetensors`));
@@ -34,6 +36,24 @@ describe('recur/infer loaders', () => {
         const text = await m.generateText(expected.prompt, { tokens: expected.expectedTokens.length, seed: expected.seed, temperature: expected.temperature, onText: (t) => (streamed += t) });
         expect(text).toBe(expected.text);
         expect(streamed).toBe(expected.text);
+      } finally {
+        m.dispose();
+      }
+    }
+  });
+
+  it("'auto' (the default) is wasm here: WebGPU is not started, nothing is calibrated, every op runs on wasm", async () => {
+    for (const backend of [undefined, 'auto'] as const) {
+      const m = await loadModel({ weights, config }, backend ? { backend } : {});
+      try {
+        resetExplain();
+        expect(m.backend).toBe('wasm');
+        await m.generate({ prompt: [1, 2, 3], tokens: 4, seed: 1 });
+        expect(availableBackends()).not.toContain('webgpu');
+        expect(getCalibration()).toBeNull();
+        const rows = explain().summary;
+        expect(rows.length).toBeGreaterThan(0);
+        expect(new Set(rows.map((r) => r.backend))).toEqual(new Set(['wasm']));
       } finally {
         m.dispose();
       }
