@@ -52,10 +52,11 @@ function program(done: (code: number) => void): Command {
     .option('--clip <x>', 'maximum gradient norm, 0 for none (default 1)')
     .option('--weight-decay <x>', 'decoupled weight decay (default 0.01)')
     .option('--optimizer <name>', "'adamw' (default) or 'radam'")
+    .option('--dropout <p>', 'dropout probability in training, in [0, 0.99] (default 0: off)')
     .option('--eval-every <n>', 'validate and save a checkpoint every n steps (default steps/10)')
     .option('--eval-tokens <n>', 'validation tokens per evaluation (default 65536)')
     .option('--log-every <n>', 'without a terminal: a progress line every n steps (default steps/20)')
-    .option('--backend <name>', 'auto, wasm or webgpu (default auto)')
+    .option('--backend <name>', 'auto (default: the scheduler places each op, on WebGPU too where there is one), wasm or webgpu')
     .option('--seed <s>', 'seed of the initialisation and dropout (default 1)')
     .option('--out <dir>', 'run directory: checkpoint/ and loss.svg (default runs/<model>)')
     .option('--sample <n>', 'after training, print a sample of n tokens')
@@ -73,7 +74,7 @@ function program(done: (code: number) => void): Command {
     .option('--temperature <x>', 'softmax temperature, 0 for greedy (default 0.8)')
     .option('--top-k <k>', 'sample among the k most likely tokens (default: all)')
     .option('--seed <s>', 'sampling seed (default 0)')
-    .option('--backend <name>', 'auto, wasm or webgpu (default auto)')
+    .option('--backend <name>', 'auto (default: the scheduler places each op, on WebGPU too where there is one), wasm or webgpu')
     .option('--explain', "at the end, print the scheduler's per-op summary (op, backend, calls, time) to stderr")
     .action(async (o: SampleFlags & ExplainFlag) => done(await explained(o, () => sampleCommand(o))));
   p.command('eval')
@@ -82,7 +83,7 @@ function program(done: (code: number) => void): Command {
     .requiredOption('--data <file>', 'a UTF-8 text file')
     .option('--batch <B>', 'parallel streams (default: the training batch)')
     .option('--seq <T>', 'segment length (default: the training seq)')
-    .option('--backend <name>', 'auto, wasm or webgpu (default auto)')
+    .option('--backend <name>', 'auto (default: the scheduler places each op, on WebGPU too where there is one), wasm or webgpu')
     .option('--json', 'print {"bpc", "loss", "tokens"}')
     .action(async (o: EvalFlags) => done(await evalCommand(o)));
   return p;

@@ -87,7 +87,8 @@ async function setUp(flags: TrainFlags, ckptDir: string, backend: 'wasm' | 'webg
   const text = readData(settings);
   const tokenizer = settings.vocab === 'char' ? charTokenizerFromText(text) : byteTokenizer();
   const ids = tokenizer.encode(text);
-  const config = { model: settings.model, vocabSize: tokenizer.vocabSize, dim: settings.dim, layers: settings.layers };
+  const options = settings.dropout > 0 ? { options: { dropout: settings.dropout } } : {};
+  const config = { model: settings.model, vocabSize: tokenizer.vocabSize, dim: settings.dim, layers: settings.layers, ...options };
   const model = createLanguageModel(config, { seed: settings.seed, backend });
   return { settings, tokenizer, ids, model, optimizer: makeOptimizer(model, settings), curve: curveOf(undefined, settings.steps) };
 }
@@ -136,7 +137,9 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
     };
     try {
       while (trainer.step < rf.until && !stop) {
+        const t0 = performance.now();
         const info = await trainer.trainStep();
+        const ms = performance.now() - t0;
         recent.push(info.loss);
         if (recent.length > 20) recent.shift();
         block.push(info.loss);
@@ -144,9 +147,8 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
           run.curve.train.push([info.step, block.reduce((a, x) => a + x, 0) / block.length]);
           block = [];
         }
-        progress.step(info.step, info.loss, info.tokens);
+        progress.step(info.step, info.loss, info.tokens, ms);
         if (rf.evalEvery > 0 && info.step % rf.evalEvery === 0 && info.step < rf.until) {
-          progress.pause();
           await evaluateNow(trainer, rf.evalTokens);
           await save(trainer);
         }

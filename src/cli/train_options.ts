@@ -21,6 +21,7 @@ export interface TrainFlags {
   clip?: string;
   weightDecay?: string;
   optimizer?: string;
+  dropout?: string;
   evalEvery?: string;
   evalTokens?: string;
   logEvery?: string;
@@ -52,6 +53,8 @@ export interface TrainSettings {
   clip: number;
   weightDecay: number;
   optimizer: 'adamw' | 'radam';
+  /** Dropout in training (the model's 'dropout' option; 0: off). Absent in checkpoints written before it existed. */
+  dropout: number;
   seed: number;
 }
 
@@ -89,6 +92,7 @@ export function settingsFromFlags(f: TrainFlags, dataPath: (p: string) => string
     clip: numberOption('--clip', f.clip, 0),
     weightDecay: numberOption('--weight-decay', f.weightDecay, 0, 10),
     optimizer: choice('--optimizer', f.optimizer, ['adamw', 'radam'] as const),
+    dropout: numberOption('--dropout', f.dropout, 0, 0.99),
     seed: intOption('--seed', f.seed, 0, 0xffffffff),
   };
 }
@@ -114,6 +118,7 @@ export function freshSettings(given: Partial<TrainSettings>): TrainSettings {
     clip: given.clip ?? 1,
     weightDecay: given.weightDecay ?? 0.01,
     optimizer: given.optimizer ?? 'adamw',
+    dropout: given.dropout ?? 0,
     seed: given.seed ?? 1,
   };
   if (s.warmup > s.steps) throw new OptionError(`--warmup ${s.warmup}: must not exceed --steps ${s.steps}`);
@@ -121,7 +126,8 @@ export function freshSettings(given: Partial<TrainSettings>): TrainSettings {
 }
 
 /** A resumed run's settings: the stored ones; --steps may extend the run; any other differing flag is an error. */
-export function resumedSettings(stored: TrainSettings, given: Partial<TrainSettings>, where: string): TrainSettings {
+export function resumedSettings(storedRaw: TrainSettings, given: Partial<TrainSettings>, where: string): TrainSettings {
+  const stored: TrainSettings = { ...storedRaw, dropout: storedRaw.dropout ?? 0 };
   for (const [k, v] of Object.entries(given) as [keyof TrainSettings, unknown][]) {
     if (v === undefined || k === 'steps' || v === stored[k]) continue;
     const flag = k === 'weightDecay' ? '--weight-decay' : `--${k}`;

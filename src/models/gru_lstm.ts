@@ -1,14 +1,15 @@
 // Classic GRU and LSTM layers with PyTorch's equations, as baselines: one GEMM for the input projection of the whole
-// segment, then per time step a recurrent matmul and the gates (sequential over time, O(T) op calls).
+// segment, split into its T steps by one op, then per time step a recurrent matmul and the gates (sequential over
+// time: O(T) op calls, and O(T) work forward and backward).
 import type { Parameter } from '../autograd/parameter.js';
 import { ShapeError } from '../errors.js';
-import { add, concat, matmul, mul, sigmoid, slice, split, sub, tanh } from '../ops/api.js';
+import { add, concat, matmul, mul, sigmoid, split, sub, tanh } from '../ops/api.js';
 import { fmtShape, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { tensor } from '../engine.js';
-import { checkInput, checkSize, countOf, layerInit, linear, makeParam, uniformValues, type LayerInitOptions } from './recurrent_util.js';
+import { checkInput, checkRange, checkSize, countOf, dropoutMask, layerInit, linear, makeParam, uniformValues, type LayerInitOptions } from './recurrent_util.js';
 import type { Init } from './init.js';
-import { optBool } from './options.js';
+import { optBool, optNumber } from './options.js';
 import type { ForwardOptions, LayerState, ModelConfig, SequenceLayer } from './types.js';
 
 export interface GruLstmOptions extends LayerInitOptions {
@@ -16,6 +17,8 @@ export interface GruLstmOptions extends LayerInitOptions {
   hiddenSize: number;
   /** b_ih and b_hh as PyTorch (default true). The counts of models.md G.3 (98,304 / 131,072) are without them. */
   bias?: boolean;
+  /** Dropout on the layer's output h in training (PyTorch's `dropout`: every layer of a stack but the last). */
+  dropout?: number;
 }
 
 /** Parameter shapes; weights are stored (in, gates·h), the transpose of PyTorch's, gate blocks in its order. */
@@ -57,6 +60,7 @@ abstract class GatedRnn implements SequenceLayer {
 
   constructor(kind: 'gru' | 'lstm', readonly options: GruLstmOptions) {
     const shapes = recurrentParamShapes(kind, options);
+    checkRange(kind.toUpperCase(), 'dropout', options.dropout ?? 0, 0, 1);
     this.h = options.hiddenSize;
     const init = layerInit(options);
     const bound = 1 / Math.sqrt(this.h);
@@ -81,7 +85,7 @@ abstract class GatedRnn implements SequenceLayer {
   /** One step from the input projection xw (B, gates·h) and the state; returns the new state (h first). */
   protected abstract cell(xw: Tensor, st: Tensor[]): Tensor[];
 
-  forward(x: Tensor, state: LayerState | null, _opts: ForwardOptions): { y: Tensor; state: LayerState } {
+  forward(x: Tensor, state: LayerState | null, opts: ForwardOptions): { y: Tensor; state: LayerState } {
     const where = `${this.kind.toUpperCase()}.forward`;
     checkInput(where, x, this.options.inputSize);
     const [T, B] = x.shape as [number, number];
@@ -94,11 +98,13 @@ abstract class GatedRnn implements SequenceLayer {
     });
     let owned = this.stateNames.map((n) => !state?.[n]);
     const xw = linear(x, this.weightIh.value, this.biasIh?.value);
+    // One split op into T steps: its gradient is one concat, where T slices would cost O(T²) in the backward.
+    const steps = T === 1 ? [xw] : split(xw, 0, new Array<number>(T).fill(1));
+    if (T > 1) xw.dispose();
     const outs: Tensor[] = [];
     for (let t = 0; t < T; t++) {
-      const xt3 = slice(xw, 0, t, 1);
-      const xt = xt3.reshape([B, xw.shape[2]!]);
-      xt3.dispose();
+      const xt = steps[t]!.reshape([B, steps[t]!.shape[2]!]);
+      steps[t]!.dispose();
       const next = this.cell(xt, st);
       xt.dispose();
       st.forEach((s, i) => owned[i] && s.dispose());
@@ -106,9 +112,15 @@ abstract class GatedRnn implements SequenceLayer {
       st = next;
       owned = next.map(() => true);
     }
-    xw.dispose();
-    const y = concat(outs, 0);
+    let y = concat(outs, 0);
     outs.forEach((o) => o.dispose());
+    const p = this.options.dropout ?? 0;
+    if (opts.training && p > 0) {
+      const m = dropoutMask(y.shape, p, opts.random, y, where);
+      const dropped = mul(y, m);
+      [y, m].forEach((t) => t.dispose());
+      y = dropped;
+    }
     const out: Record<string, Tensor> = {};
     this.stateNames.forEach((n, i) => (out[n] = st[i]!));
     return { y, state: out };
@@ -180,11 +192,17 @@ export class LstmLayer extends GatedRnn {
   }
 }
 
-/** The 'gru' and 'lstm' entries of the layer-factory table: d -> d layers; option bias (default true, as PyTorch). */
-export function createGruLayer(cfg: ModelConfig, _index: number, init: Init): GruLayer {
-  return new GruLayer({ inputSize: cfg.dim, hiddenSize: cfg.dim, bias: optBool(cfg, 'bias', true), init });
+/** The 'gru' and 'lstm' entries of the layer-factory table: d -> d layers; options bias (default true, as PyTorch)
+ *  and dropout (0; on every layer's output but the last one's, as PyTorch's). */
+function gatedOptions(cfg: ModelConfig, index: number, init: Init): GruLstmOptions {
+  const dropout = index === cfg.layers - 1 ? 0 : optNumber(cfg, 'dropout', 0, { min: 0, max: 0.99 });
+  return { inputSize: cfg.dim, hiddenSize: cfg.dim, bias: optBool(cfg, 'bias', true), dropout, init };
 }
 
-export function createLstmLayer(cfg: ModelConfig, _index: number, init: Init): LstmLayer {
-  return new LstmLayer({ inputSize: cfg.dim, hiddenSize: cfg.dim, bias: optBool(cfg, 'bias', true), init });
+export function createGruLayer(cfg: ModelConfig, index: number, init: Init): GruLayer {
+  return new GruLayer(gatedOptions(cfg, index, init));
+}
+
+export function createLstmLayer(cfg: ModelConfig, index: number, init: Init): LstmLayer {
+  return new LstmLayer(gatedOptions(cfg, index, init));
 }

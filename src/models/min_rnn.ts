@@ -1,15 +1,17 @@
 // minGRU / minLSTM (models.md §C): the cell (one fused projection, split (hidden, gate) or (hidden, forget,
 // input), the fused mingru_scan / minlstm_scan, optional down-projection to_out) and the paper's LM block (§C.6):
-// [x = CausalDWConv(x) + x]; x = minRNN(Norm x) + x; [x = FF(Norm x) + x]. State: h (B, d_inner), conv (K−1, B, d).
+// [x = CausalDWConv(x) + x]; x = Drop(minRNN(Norm x)) + x; [x = Drop(FF(Norm x)) + x], Drop = inverted dropout on
+// each residual branch in training (as the official code's dropout). State: h (B, d_inner), conv (K−1, B, d).
 import type { Parameter } from '../autograd/parameter.js';
 import { zeros } from '../engine.js';
 import { OptionError, ShapeError } from '../errors.js';
-import { add, causalConv1d, gelu, layerNorm, matmul, mingruScan, minlstmScan, rmsNorm, split } from '../ops/api.js';
+import { add, causalConv1d, gelu, layerNorm, matmul, mingruScan, minlstmScan, mul, rmsNorm, split } from '../ops/api.js';
 import { fmtShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { Init } from './init.js';
 import { optBool, optChoice, optNumber } from './options.js';
-import type { LayerState, ModelConfig, SequenceLayer } from './types.js';
+import { dropoutMask } from './recurrent_util.js';
+import type { ForwardOptions, LayerState, ModelConfig, SequenceLayer } from './types.js';
 
 export type MinRnnKind = 'mingru' | 'minlstm';
 
@@ -96,6 +98,8 @@ export interface MinRnnBlockOptions extends Omit<MinRnnCellOptions, 'kind' | 'di
   /** Feed-forward width multiplier m (Linear(d, m·d) + GELU + Linear(m·d, d)); 0 turns it off. */
   ffMult: number;
   norm: 'rms' | 'layer';
+  /** Dropout probability on the minRNN and FF branches before their residual sums, in training only; 0: off. */
+  dropout: number;
 }
 
 export function minRnnBlockOptions(cfg: ModelConfig): MinRnnBlockOptions {
@@ -108,6 +112,7 @@ export function minRnnBlockOptions(cfg: ModelConfig): MinRnnBlockOptions {
     convKernel: optNumber(cfg, 'convKernel', 0, { integer: true, min: 0 }),
     ffMult: optNumber(cfg, 'ffMult', 4, { min: 0 }),
     norm: optChoice(cfg, 'norm', ['rms', 'layer'] as const, 'rms'),
+    dropout: optNumber(cfg, 'dropout', 0, { min: 0, max: 0.99 }),
   };
 }
 
@@ -152,7 +157,16 @@ export function createMinRnnBlock(kind: MinRnnKind, cfg: ModelConfig, index: num
     params.push(...ff.norm.params, ff.w1, ff.b1, ff.w2, ff.b2);
   }
 
-  function forward(x: Tensor, state: LayerState | null): { y: Tensor; state: LayerState } {
+  /** A residual branch's output with inverted dropout applied (training only). */
+  const drop = (branch: Tensor, opts: ForwardOptions): Tensor => {
+    if (!(opts.training && o.dropout > 0)) return branch;
+    const m = dropoutMask(branch.shape, o.dropout, opts.random, branch, `${kind} layer ${index}`);
+    const out = mul(branch, m);
+    m.dispose();
+    return out;
+  };
+
+  function forward(x: Tensor, state: LayerState | null, opts: ForwardOptions): { y: Tensor; state: LayerState } {
     if (x.shape.length !== 3 || x.shape[2] !== d) throw new ShapeError(`${kind} layer ${index}: input has shape ${fmtShape(x.shape)}, expected [T, B, ${d}]`);
     const [T, B] = x.shape as [number, number, number];
     const next: Record<string, Tensor> = {};
@@ -167,12 +181,12 @@ export function createMinRnnBlock(kind: MinRnnKind, cfg: ModelConfig, index: num
       next.conv = cNext;
     }
     const { y, hT } = cell.run(norm1.apply(x), state?.h ?? null);
-    x = add(y, x);
+    x = add(drop(y, opts), x);
     next.h = hT;
     if (ff) {
       const n = ff.norm.apply(x).reshape([T * B, d]);
       const u = gelu(matmul(n, ff.w1.value, { transB: true, bias: ff.b1.value }));
-      x = add(matmul(u, ff.w2.value, { transB: true, bias: ff.b2.value }).reshape([T, B, d]), x);
+      x = add(drop(matmul(u, ff.w2.value, { transB: true, bias: ff.b2.value }).reshape([T, B, d]), opts), x);
     }
     return { y: x, state: next };
   }
@@ -180,10 +194,10 @@ export function createMinRnnBlock(kind: MinRnnKind, cfg: ModelConfig, index: num
   return {
     kind,
     params: () => params,
-    forward: (x, state) => forward(x, state),
+    forward: (x, state, opts) => forward(x, state, opts),
     step(x, state) {
       if (x.shape.length !== 3 || x.shape[0] !== 1) throw new ShapeError(`${kind} layer ${index}: step takes x of shape [1, B, ${d}], got ${fmtShape(x.shape)}`);
-      return forward(x, state);
+      return forward(x, state, { training: false });
     },
   };
 }

@@ -1,12 +1,12 @@
 // concat: joins N >= 1 tensors along one axis, y = [x0 | x1 | ...]; each input is a strided row copy into its
-// place in the (outer, Σ n_i, inner) view of y. Its gradient is slices of dy, so there is no concat_bwd.
+// place in the (outer, Σ n_i, inner) view of y. Its gradient is one split of dy, so there is no concat_bwd.
 import concatWgsl from '../../shaders/concat.wgsl';
 import { DTypeError, ShapeError } from '../errors.js';
 import { runOp, type CallOptions } from '../engine.js';
 import { fmtShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { OpDef, Spec, Specs } from './op.js';
-import { axisView, checkAxis, checkCopyDType, gpuCopyRows, slice } from './slice.js';
+import { axisView, checkAxis, checkCopyDType, gpuCopyRows, split } from './slice.js';
 
 export interface ConcatParams {
   /** The axis to join along (negative counts from the end). */
@@ -62,8 +62,10 @@ export const concatOp: OpDef<ConcatParams> = {
   grad({ inputs, dOutputs, params }) {
     const dy = dOutputs[0];
     if (!dy) return inputs.map(() => null);
-    const { axis, offsets } = layout(inputs, params);
-    return inputs.map((x, i) => (x.dtype === 'f32' ? slice(dy, axis, offsets[i]!, x.shape[axis]!) : null));
+    const { axis } = layout(inputs, params);
+    // One split op (not one slice per input): joining T steps costs O(T) decisions and calls in the backward too.
+    const pieces = split(dy, axis, inputs.map((x) => x.shape[axis]!));
+    return inputs.map((x, i) => (x.dtype === 'f32' ? pieces[i]! : null));
   },
   wasm(k, specs, p) {
     const { axis, offsets, total } = layout(specs, p);

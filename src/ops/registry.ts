@@ -14,7 +14,7 @@ import { minlstmScanBwdOp, minlstmScanOp, type MinLstmScanParams } from './minls
 import type { OpDef } from './op.js';
 import { reduceBwdOp, reduceOp, type ReduceParams } from './reduce.js';
 import { rmsNormBwdOp, rmsNormOp, type RmsNormParams } from './rms_norm.js';
-import { sliceBwdOp, sliceOp, type SliceBwdParams, type SliceParams } from './slice.js';
+import { sliceBwdOp, sliceOp, splitOp, type SliceBwdParams, type SliceParams, type SplitParams } from './slice.js';
 import { softmaxBwdOp, softmaxOp } from './softmax.js';
 import { softmaxCrossEntropyBwdOp, softmaxCrossEntropyOp } from './softmax_cross_entropy.js';
 import { sruScanBwdOp, sruScanOp, type SruScanBwdParams, type SruScanParams } from './sru_scan.js';
@@ -56,6 +56,7 @@ export interface OpParams {
   attention_bwd: AttentionParams;
   slice: SliceParams;
   slice_bwd: SliceBwdParams;
+  split: SplitParams;
   concat: ConcatParams;
   transpose: TransposeParams;
 }
@@ -93,6 +94,7 @@ export const OPS: { readonly [K in OpName]: OpDef<OpParams[K]> } = {
   attention_bwd: attentionBwdOp,
   slice: sliceOp,
   slice_bwd: sliceBwdOp,
+  split: splitOp,
   concat: concatOp,
   transpose: transposeOp,
 };

@@ -1,10 +1,15 @@
 // slice: y = x[..., start : start + size, ...] along one axis, and its backward slice_bwd, which scatters dy back
 // into zeros of the original extent `dim`. Both are strided row copies in the (outer, n, inner) view of the axis.
+// split: x cut along one axis into consecutive pieces, one op with one output per piece; its gradient is a single
+// concat of the pieces' gradients (zeros where none arrived), so cutting a (T, ...) tensor into T steps costs O(T)
+// forward and backward (T slices would cost O(T²) in the backward: T zero-padded slice_bwd the size of x, summed).
 import sliceWgsl from '../../shaders/slice.wgsl';
 import { DTypeError, ShapeError } from '../errors.js';
-import { runOp, type CallOptions } from '../engine.js';
+import { runOp, zeros, type CallOptions } from '../engine.js';
 import { fmtShape, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
+// concat.ts imports this file too: the cycle is safe, as neither module reads the other's exports at load time.
+import { concatOp } from './concat.js';
 import type { GpuKernelContext, OpDef, Spec } from './op.js';
 
 export interface SliceParams {
@@ -170,17 +175,79 @@ export function sliceBwd(dy: Tensor, p: SliceBwdParams, opts: CallOptions = {}):
   return runOp(sliceBwdOp, [dy], p, opts)[0]!;
 }
 
-/** Cuts x along `axis` into consecutive pieces of the given sizes, which must add up to the axis' extent. */
-export function split(x: Tensor, axis: number, sizes: readonly number[], opts: CallOptions = {}): Tensor[] {
-  const a = checkAxis(`split(x ${fmtShape(x.shape)})`, x.shape, axis);
+export interface SplitParams {
+  /** The axis to cut (negative counts from the end). */
+  axis: number;
+  /** Extents of the consecutive pieces along the axis; non-negative integers adding up to its extent. */
+  sizes: readonly number[];
+}
+
+/** Validates the sizes against x's shape; returns the axis in [0, rank) and each piece's start. */
+function splitLayout(x: Spec, p: SplitParams): { axis: number; starts: number[] } {
+  const where = `split(x ${fmtShape(x.shape)})`;
+  const a = checkAxis(where, x.shape, p.axis);
+  const sizes = Array.isArray(p.sizes) ? p.sizes : [];
   const total = sizes.reduce((s, n) => s + n, 0);
-  if (sizes.some((n) => !Number.isInteger(n) || n < 0) || total !== x.shape[a]) {
-    throw new ShapeError(`split(x ${fmtShape(x.shape)}): sizes [${sizes.join(', ')}] must be non-negative integers adding up to ${x.shape[a]} (axis ${a}), got a total of ${total}`);
+  if (sizes.length < 1 || sizes.some((n) => !Number.isInteger(n) || n < 0) || total !== x.shape[a]) {
+    throw new ShapeError(`${where}: sizes [${sizes.join(', ')}] must be non-negative integers adding up to ${x.shape[a]} (axis ${a}), got a total of ${total}`);
   }
+  const starts: number[] = [];
   let start = 0;
-  return sizes.map((size) => {
-    const y = slice(x, a, start, size, opts);
-    start += size;
-    return y;
-  });
+  for (const n of sizes) {
+    starts.push(start);
+    start += n;
+  }
+  return { axis: a, starts };
+}
+
+export const splitOp: OpDef<SplitParams> = {
+  name: 'split',
+  family: 'slice',
+  inputNames: ['x'],
+  shapes(inputs, p) {
+    const x = one('split', 'x', inputs);
+    const { axis } = splitLayout(x, p);
+    return p.sizes.map((n) => ({ shape: x.shape.map((d, i) => (i === axis ? n : d)), dtype: x.dtype }));
+  },
+  reference([x], specs, p) {
+    const { axis, starts } = splitLayout(specs.inputs[0]!, p);
+    const { outer, n, inner } = axisView(specs.inputs[0]!.shape, axis);
+    return p.sizes.map((size, j) => {
+      const len = size * inner;
+      const y = new Float64Array(outer * len);
+      for (let o = 0; o < outer; o++) y.set(x!.subarray((o * n + starts[j]!) * inner, (o * n + starts[j]!) * inner + len), o * len);
+      return y;
+    });
+  },
+  grad({ inputs, dOutputs, params }) {
+    const x = inputs[0]!;
+    if (x.dtype !== 'f32' || dOutputs.every((d) => !d)) return [null];
+    const { axis } = splitLayout(x, params);
+    const pieces = params.sizes.map((n, j) => dOutputs[j] ?? zeros(x.shape.map((d, i) => (i === axis ? n : d)), { backend: x.backend.name }));
+    return [runOp(concatOp, pieces, { axis })[0]!];
+  },
+  wasm(k, specs, p) {
+    const { axis, starts } = splitLayout(specs.inputs[0]!, p);
+    const { outer, n, inner } = axisView(specs.inputs[0]!.shape, axis);
+    p.sizes.forEach((size, j) => {
+      if (outer * size * inner > 0) k.exports['slice_fwd_f32']!(k.inputs[0]!, k.outputs[j]!, outer, n, inner, starts[j]!, size);
+    });
+  },
+  webgpu(gpu, specs, p) {
+    const { axis, starts } = splitLayout(specs.inputs[0]!, p);
+    const { outer, n, inner } = axisView(specs.inputs[0]!.shape, axis);
+    p.sizes.forEach((size, j) => {
+      const len = size * inner;
+      if (outer * len > 0) gpuCopyRows(gpu, sliceWgsl, 'slice_fwd', gpu.inputs[0]!, gpu.outputs[j]!, outer, len, n * inner, starts[j]! * inner, len, 0, outer * len);
+    });
+  },
+  cost(specs) {
+    return { flops: 0, bytes: 8 * sizeOf(specs.inputs[0]!.shape) };
+  },
+};
+
+/** Cuts x along `axis` into consecutive pieces of the given sizes, which must add up to the axis' extent: one op
+ *  call (split) whose gradient is one concat. */
+export function split(x: Tensor, axis: number, sizes: readonly number[], opts: CallOptions = {}): Tensor[] {
+  return runOp(splitOp, [x], { axis, sizes: [...sizes] }, opts);
 }

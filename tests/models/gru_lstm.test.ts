@@ -1,8 +1,12 @@
 // Classic GRU and LSTM baselines: counts of models.md G.3 (without biases), one hand-computed step of each,
-// step == parallel, whole-layer gradients by finite differences (float64), every backend against the reference.
+// step == parallel, whole-layer gradients by finite differences (float64), every backend against the reference,
+// and the work of a training step linear in T (the speed-up benchmark compares against an honest baseline).
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BackendName } from '../../src/backends/backend.js';
-import { tensor } from '../../src/engine.js';
+import { addOpListener, tensor, tidy } from '../../src/engine.js';
+import { valueAndGrad } from '../../src/autograd/value_and_grad.js';
+import { mean } from '../../src/ops/api.js';
+import { sizeOf } from '../../src/shape.js';
 import { OptionError, ShapeError } from '../../src/errors.js';
 import { createLanguageModel } from '../../src/models/lm.js';
 import { GruLayer, gruParamCount, LstmLayer, lstmParamCount, type GruLstmOptions } from '../../src/models/gru_lstm.js';
@@ -109,5 +113,39 @@ describe.each(KINDS)('%s', (name, make, stateNames) => {
 describe('GRU / LSTM inference memory', () => {
   it.each(KINDS)('%s: forward, carried state and step() free every intermediate (wasm)', async (name, make) => {
     await checkNoLeak(make({ inputSize: 3, hiddenSize: 4, backend: 'wasm' }), randomInputs(9, [4, 2, 3]), 'wasm', name);
+  });
+});
+
+describe('GRU / LSTM training work is linear in T', () => {
+  /** Op calls and elements written (every output of every call) by one forward + backward over T steps. */
+  function work(make: Make, T: number): { calls: Map<string, number>; elements: number } {
+    const layer = make({ inputSize: 4, hiddenSize: 4, backend: 'wasm', seed: 2 });
+    const x = tensor(new Float32Array(T * 2 * 4).map((_, i) => Math.sin(i)), [T, 2, 4], { backend: 'wasm' });
+    const calls = new Map<string, number>();
+    let elements = 0;
+    const off = addOpListener((op, _in, outs) => {
+      calls.set(op.name, (calls.get(op.name) ?? 0) + 1);
+      for (const o of outs) elements += sizeOf(o.shape);
+    });
+    try {
+      tidy(() => valueAndGrad(() => mean(layer.forward(x, null, evalMode()).y.reshape([-1]), 0), layer.params()));
+    } finally {
+      off();
+      x.dispose();
+      layer.params().forEach((p) => p.dispose());
+    }
+    return { calls, elements };
+  }
+
+  it.each(KINDS)('%s: 4× the steps make 4× the op calls and elements (split ops, no slice_bwd scatters)', (name, make) => {
+    const [a, b] = [work(make, 64), work(make, 256)];
+    for (const w of [a, b]) {
+      expect(w.calls.get('slice_bwd') ?? 0, `${name}: slice_bwd calls`).toBe(0);
+      expect(w.calls.get('slice') ?? 0, `${name}: slice calls`).toBe(0);
+    }
+    const calls = (w: typeof a) => [...w.calls.values()].reduce((s, n) => s + n, 0);
+    // A per-step cost independent of T: 4× the steps within 1% of 4× the work (T slices would give ~16× the elements).
+    expect(calls(b) / calls(a), `${name}: op calls`).toBeLessThan(4.04);
+    expect(b.elements / a.elements, `${name}: elements written`).toBeLessThan(4.04);
   });
 });

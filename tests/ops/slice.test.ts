@@ -1,10 +1,13 @@
 // slice and slice_bwd through the op harness: every axis (first, middle, last, negative), odd sizes, short rows
-// (v128 moves) and long rows (memory.copy), empty slices, i32 ids and f32 bit patterns copied unchanged; split.
+// (v128 moves) and long rows (memory.copy), empty slices, i32 ids and f32 bit patterns copied unchanged; split (one
+// op, one output per piece) with its gradient, one concat, also where only some pieces receive a gradient.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BackendName } from '../../src/backends/backend.js';
-import { tensor } from '../../src/engine.js';
+import { addOpListener, tensor } from '../../src/engine.js';
+import { Tape } from '../../src/autograd/tape.js';
+import { add, mul, sum } from '../../src/ops/api.js';
 import { DTypeError, ShapeError } from '../../src/errors.js';
-import { slice, sliceBwd, sliceBwdOp, sliceOp, split, type SliceBwdParams, type SliceParams } from '../../src/ops/slice.js';
+import { slice, sliceBwd, sliceBwdOp, sliceOp, split, splitOp, type SliceBwdParams, type SliceParams, type SplitParams } from '../../src/ops/slice.js';
 import { expectClose } from '../helpers/allclose.js';
 import { setupBackends } from '../helpers/backends.js';
 import { checkOp, ODD_SIZES, type InputSpec, type OpCase, type OpTolerances } from '../helpers/check_op.js';
@@ -64,6 +67,42 @@ describe('slice', () => {
   bcases.push(bwd([1, 257], { axis: 0, start: 1, size: 1, dim: 3 }));
   bcases.push(bwd([3, 1, 40], { axis: 1, start: 1, size: 1, dim: 4 })); // zero fills of 160 and 320 bytes per row
   for (const c of bcases) it(c.name, () => checkOp(c, backends));
+
+  const scases: OpCase<SplitParams>[] = [];
+  const sp = (shape: number[], axis: number, sizes: number[], input: Partial<InputSpec> = {}, noGrad?: number[]): OpCase<SplitParams> => ({
+    name: `split [${shape}] axis ${axis} into [${sizes}]${input.dtype ? ` ${input.dtype}` : ''}`, op: splitOp, inputs: [{ shape, ...input }], params: { axis, sizes }, tol: TOL, ...(noGrad ? { noGrad } : {}),
+  });
+  for (const n of ODD_SIZES) scases.push(sp([n, 3, 5], 0, new Array<number>(n).fill(1))); // time steps of a (T, B, d) tensor
+  scases.push(sp([3, 33], -1, [11, 0, 17, 5])); // columns: short and long rows, an empty piece
+  scases.push(sp([4, 9, 2], 1, [2, 7]));
+  scases.push(sp([6], 0, [6])); // one piece: a copy
+  scases.push(sp([2, 300, 3], 1, [150, 149, 1], { gen: 'large' }));
+  scases.push(sp([5, 17], 1, [4, 13], { dtype: 'i32', gen: { int: [-2147483648, 2147483647] } })); // ids: every bit kept
+  for (const c of scases) it(c.name, () => checkOp(c, backends));
+
+  it("split's gradient is one concat, with zeros for the pieces that got none, on every backend", async () => {
+    for (const backend of ['reference', ...backends] as BackendName[]) {
+      const T = 6;
+      const x = tensor(Float32Array.from({ length: T * 2 * 3 }, (_, i) => i / 7 - 2), [T, 2, 3], { backend });
+      const w = tensor(Float32Array.from({ length: 2 * 3 }, (_, i) => i + 1), [2, 3], { backend });
+      const names: string[] = [];
+      const off = addOpListener((op) => void names.push(op.name));
+      const tape = new Tape();
+      // L = Σ w ⊙ x[1] + Σ x[4] ⊙ x[4]: pieces 0, 2, 3, 5 get no gradient.
+      const loss = tape.record(() => {
+        const ps = split(x, 0, new Array<number>(T).fill(1)).map((p) => p.reshape([6]));
+        return add(sum(mul(ps[1]!, w.reshape([6])), 0), sum(mul(ps[4]!, ps[4]!), 0));
+      });
+      const [dx] = tape.backward(loss, [x]);
+      off();
+      expect(names.filter((n) => n === 'slice_bwd'), backend).toEqual([]);
+      expect(names.filter((n) => n === 'concat'), backend).toHaveLength(1);
+      const want = new Float64Array(T * 6);
+      for (let i = 0; i < 6; i++) [want[6 + i], want[24 + i]] = [i + 1, 2 * Math.fround((24 + i) / 7 - 2)]; // x is stored as float32
+      expectClose(await dx!.dataF64(), want, TOL.bwd, `d/dx on ${backend}`);
+      [x, w, loss, dx!].forEach((t) => t.dispose());
+    }
+  });
 
   it('split cuts consecutive pieces on every backend', async () => {
     for (const backend of ['reference', ...backends] as BackendName[]) {
