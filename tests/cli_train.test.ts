@@ -44,13 +44,17 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('recur train | sample | eval', () => {
   it('train --json ends with the summary line and leaves a checkpoint and a loss plot', () => {
-    const r = recur('train', '--model', 'mingru', '--data', 'text.txt', '--steps', '8', ...SMALL, '--out', 'run', '--json');
+    const r = recur('train', '--model', 'mingru', '--data', 'text.txt', '--steps', '8', ...SMALL, '--log-every', '4', '--out', 'run', '--json');
     expect(r.code, r.stderr).toBe(0);
+    // Without a terminal the progress bar is a line every --log-every steps: step, loss, tokens/s and ETA.
+    expect(r.stdout).toMatch(/^step 4\/8 {2}loss \d+\.\d{4} {2}[\d,]+ tok\/s {2}ETA \d+s$/m);
+    expect(r.stdout).toMatch(/^step 8\/8 {2}loss \d+\.\d{4} {2}[\d,]+ tok\/s {2}ETA 0s$/m);
     const j = lastJson(r.stdout);
     expect(Object.keys(j).sort()).toEqual(['backend', 'params', 'step', 'tokensPerSec', 'trainLoss', 'valBpc', 'valLoss']);
     expect(j['step']).toBe(8);
     expect(j['backend']).toBe('wasm');
     for (const k of ['trainLoss', 'valLoss', 'valBpc', 'tokensPerSec', 'params']) expect(Number.isFinite(j[k]), k).toBe(true);
+    expect(j['tokensPerSec'] as number, 'tokens/s times each step (evaluations every 4 steps excluded)').toBeGreaterThan(0);
     expect(j['valBpc'] as number).toBeCloseTo((j['valLoss'] as number) / Math.LN2, 10);
     expect(r.stdout).toMatch(/step 4\s+validation loss/);
     for (const f of ['checkpoint/model.safetensors', 'checkpoint/config.json', 'loss.svg']) expect(existsSync(join(tmp, 'run', f)), f).toBe(true);
@@ -60,8 +64,8 @@ describe('recur train | sample | eval', () => {
     expect(again.stderr).toMatch(/already holds a checkpoint: pass --resume/);
   });
 
-  it('--until then --resume ends exactly where a straight run ends (char vocabulary)', () => {
-    const args = ['--model', 'mingru', '--data', 'text.txt', '--vocab', 'char', '--steps', '12', ...SMALL, '--json'];
+  it('--until then --resume ends exactly where a straight run ends (char vocabulary, dropout from the stored RNG)', () => {
+    const args = ['--model', 'mingru', '--data', 'text.txt', '--vocab', 'char', '--steps', '12', '--dropout', '0.1', ...SMALL, '--json'];
     const straight = recur('train', ...args, '--out', 'straight');
     expect(straight.code, straight.stderr).toBe(0);
     const half = recur('train', ...args, '--out', 'split', '--until', '5');
@@ -75,6 +79,13 @@ describe('recur train | sample | eval', () => {
     expect(b['valBpc']).toBe(a['valBpc']);
     const weights = (dir: string) => readFileSync(join(tmp, dir, 'checkpoint', 'model.safetensors'));
     expect(weights('split').equals(weights('straight'))).toBe(true);
+    const cfg = JSON.parse(readFileSync(join(tmp, 'split', 'checkpoint', 'config.json'), 'utf8'));
+    expect(cfg.architecture.options).toEqual({ dropout: 0.1 });
+    expect(cfg.training.dropout).toBe(0.1);
+    // Dropout is on: the same run without it ends elsewhere.
+    const plain = recur('train', ...args.filter((a, i) => a !== '--dropout' && args[i - 1] !== '--dropout'), '--out', 'plain');
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(lastJson(plain.stdout)['valLoss']).not.toBe(a['valLoss']);
   });
 
   it('sample streams the prompt and the same text for the same seed', () => {
@@ -104,7 +115,7 @@ describe('recur train | sample | eval', () => {
     const cfg = JSON.parse(readFileSync(cfgPath, 'utf8'));
     cfg.architecture.model = 'minlstm';
     writeFileSync(cfgPath, JSON.stringify(cfg));
-    for (const args of [['sample', '--checkpoint', 'other'], ['eval', '--checkpoint', 'other', '--data', 'text.txt']]) {
+    for (const args of [['sample', '--checkpoint', 'other'], ['eval', '--checkpoint', 'other', '--data', 'text.txt'], ['train', '--resume', '--out', 'other']]) {
       const r = recur(...args);
       expect(r.code).toBe(1);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -122,6 +133,8 @@ describe('recur train | sample | eval', () => {
     [['train', '--resume', '--out', 'run', '--model', 'minlstm'], 2, /--model minlstm: the checkpoint in .* is a mingru model/],
     [['train', '--resume', '--out', 'run', '--dim', '32'], 2, /--dim 32: the checkpoint in .* was trained with dim 16/],
     [['train', '--model', 'mingru', '--backend', 'cuda'], 2, /--backend cuda: expected one of auto, wasm, webgpu/],
+    [['train', '--model', 'mingru', '--dropout', '1'], 2, /--dropout 1: expected a number in \[0, 0.99\]/],
+    [['train', '--resume', '--out', 'run', '--dropout', '0.2'], 2, /--dropout 0.2: the checkpoint in .* was trained with dropout 0/],
     [['sample', '--checkpoint', 'nowhere'], 1, /--checkpoint nowhere: no such directory/],
     [['sample', '--checkpoint', 'run', '--temperature', 'hot'], 2, /--temperature hot: expected a number/],
     [['sample', '--checkpoint', 'run', '--top-k', '0'], 2, /--top-k 0: expected an integer >= 1/],

@@ -12,8 +12,6 @@ export class TrainProgress {
   private readonly bar: cliProgress.SingleBar | null;
   private tokens = 0;
   private busyMs = 0;
-  private since = performance.now();
-  private started = false;
   private bpc = NaN;
   private loss = NaN;
 
@@ -38,15 +36,10 @@ export class TrainProgress {
     return this.busyMs > 0 ? Math.round((this.tokens * 1000) / this.busyMs) : 0;
   }
 
-  step(step: number, loss: number, tokens: number): void {
-    const now = performance.now();
-    // A step's time is measured from the end of the previous one (so the first after a pause is not counted).
-    if (this.started) {
-      this.busyMs += now - this.since;
-      this.tokens += tokens;
-    }
-    this.started = true;
-    this.since = now;
+  /** A finished step; `ms` is its own duration (evaluations and saves between steps never count). */
+  step(step: number, loss: number, tokens: number, ms: number): void {
+    this.busyMs += ms;
+    this.tokens += tokens;
     this.loss = loss;
     const payload = { loss: loss.toFixed(4), bpc: Number.isFinite(this.bpc) ? this.bpc.toFixed(3) : '-', tps: this.tokensPerSec().toLocaleString('en-US') };
     if (this.bar) {
@@ -60,14 +53,8 @@ export class TrainProgress {
     }
   }
 
-  /** Stops the clock for an evaluation or a save; the next step restarts it. */
-  pause(): void {
-    this.started = false;
-  }
-
   validation(step: number, loss: number, bpc: number): void {
     this.bpc = bpc;
-    this.started = false;
     if (this.bar?.isActive) this.bar.update(step, { loss: this.loss.toFixed(4), bpc: bpc.toFixed(3), tps: this.tokensPerSec().toLocaleString('en-US') });
     else if (!this.bar) this.out(`step ${step}  validation loss ${loss.toFixed(4)}  bpc ${bpc.toFixed(4)}`);
   }

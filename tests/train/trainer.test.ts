@@ -1,7 +1,7 @@
 // The training loop with a stand-in model (tests/helpers/bigram_lm.ts) on wasm: the loss falls on text with
 // structure; N straight steps equal N/2 + checkpoint on disk + load + N/2 exactly (weights, optimizer moments,
-// data position, RNG and carried state restored), also with the real minGRU LM; 200 steps leave the wasm heap
-// and live allocations flat.
+// data position, RNG and carried state restored), also with the real LM of every kind (with dropout, and SRU++'s
+// carried memory); 200 steps leave the wasm heap and live allocations flat.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,9 +97,16 @@ describe('train', () => {
     c.model.dispose();
   });
 
-  it('with the real minGRU language model: the loss falls and a resumed run equals a straight one', async () => {
+  it.each([
+    ['mingru', { dropout: 0.1 }],
+    ['minlstm', { dropout: 0.1, convKernel: 3 }],
+    ['sru', { dropout: 0.1, layerNorm: 'post' }],
+    ['srupp', { dropout: 0.1, attentionEvery: 2, memLen: 16, attnDim: 8 }],
+    ['gru', { dropout: 0.1 }],
+    ['lstm', { dropout: 0.1 }],
+  ] as const)('with the real %s language model (dropout, carried state): the loss falls and a resumed run equals a straight one', async (kind, options) => {
     const make = () => {
-      const model = createLanguageModel({ model: 'mingru', vocabSize: V, dim: 16, layers: 2 }, { seed: 4, backend: 'wasm' });
+      const model = createLanguageModel({ model: kind, vocabSize: V, dim: 16, layers: 2, options: { ...options } }, { seed: 4, backend: 'wasm' });
       return { model, optimizer: new AdamW(model.params(), { lr: warmupCosine({ peakLr: 1e-2, warmupSteps: 4, totalSteps: 40, minLr: 1e-3 }) }) };
     };
     const cfg = { clip: 1, data, batchSize: 4, seqLen: 16, seed: 2 };
