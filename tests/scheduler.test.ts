@@ -7,7 +7,7 @@ import type { OpDef, Spec } from '../src/ops/op.js';
 import { OPS } from '../src/ops/registry.js';
 import type { Calibration, ClassRate } from '../src/scheduler/cost_model.js';
 import { explain, resetExplain } from '../src/scheduler/explain.js';
-import { chooseForCall, decide, getCalibration, setBackend, setCalibration, withBackend, type DecisionInput } from '../src/scheduler/scheduler.js';
+import { chooseForCall, decide, decisionChainMax, getCalibration, setBackend, setCalibration, withBackend, type DecisionInput } from '../src/scheduler/scheduler.js';
 
 const rate = (latency: number, gflops: number, gbs: number): ClassRate => ({ latency, flops: gflops * 1e9, bytes: gbs * 1e9 });
 const classes = (r: ClassRate) => ({ matvec: r, matmul_small: r, matmul_large: r, elementwise: r, scan: r, attention: r });
@@ -129,6 +129,17 @@ describe('pins and the decision cache', () => {
     expect(withBackend('wasm', () => withBackend('webgpu', () => choose()))).toBe('webgpu');
     expect(() => withBackend('cuda' as 'wasm', () => 1)).toThrow(OptionError);
     expect(() => withBackend('wasm', () => Promise.resolve(1))).toThrow(/must be synchronous/);
+  });
+
+  it('calls that differ only in params get their own cache entries, spread over buckets', () => {
+    setCalibration(REAL_GPU);
+    const slice = OPS.slice as unknown as OpDef<unknown>;
+    const sl = { inputs: [f32(4096, 512)], outputs: [f32(1, 512)] };
+    const at = (start: number) => chooseForCall(slice, sl, { axis: 0, start, size: 1 }, ['wasm'], ALL);
+    const first = [0, 1, 2, 1999].map(at);
+    for (let i = 0; i < 2000; i++) at(i);
+    expect([0, 1, 2, 1999].map(at)).toEqual(first); // the same cached decision objects
+    expect(decisionChainMax()).toBeLessThanOrEqual(4);
   });
 
   it('a new calibration invalidates cached decisions, and explain() reports each with its predicted times', () => {

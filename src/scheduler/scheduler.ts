@@ -251,7 +251,7 @@ export function chooseForCall<P>(op: OpDef<P>, specs: Specs, p: P, residency: re
     h = mix(mix(h, RES_CODE[residency[i]!] ?? 0), sh.length);
     for (let j = 0; j < sh.length; j++) h = mix(h, sh[j]!);
   }
-  h = mix(h, pin ? RES_CODE[pin] : 0);
+  h = hashParams(mix(h, pin ? RES_CODE[pin] : 0), p);
   for (let e = cache.get(h) ?? null; e; e = e.next) {
     if (e.op === op && e.pin === pin && e.available === available && sameSig(e.sig, specs, residency) && sameParams(e.params, e.nParams, p)) return e.d;
   }
@@ -275,6 +275,29 @@ function sameSig(sig: readonly number[], specs: Specs, residency: readonly Backe
     for (let j = 0; j < sh.length; j++) if (sig[k++] !== sh[j]) return false;
   }
   return k === sig.length;
+}
+
+/** Mixes a params object's numbers and booleans into h, so calls that differ only in params (slices at many
+ *  offsets) land in different buckets instead of one long chain. Other values are compared by sameParams only. */
+function hashParams(h: number, p: unknown): number {
+  if (p === null || typeof p !== 'object') return typeof p === 'number' ? mix(h, p | 0) : h;
+  for (const k in p as Record<string, unknown>) {
+    const v = (p as Record<string, unknown>)[k];
+    if (typeof v === 'number') h = mix(mix(h, v | 0), Math.round((v % 1) * 65536));
+    else if (typeof v === 'boolean') h = mix(h, v ? 2 : 1);
+  }
+  return h;
+}
+
+/** The longest chain of cached decisions under one hash (tests: the hash spreads distinct calls). */
+export function decisionChainMax(): number {
+  let most = 0;
+  for (const head of cache.values()) {
+    let n = 0;
+    for (let e: Entry | null = head; e; e = e.next) n++;
+    most = Math.max(most, n);
+  }
+  return most;
 }
 
 /** A shallow copy of flat params (nested values as JSON), so later mutation of the caller's object cannot alias. */
