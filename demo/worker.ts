@@ -3,7 +3,7 @@
 // saves/loads single-file checkpoints and runs the bench suites. One job at a time; 'stop' ends training early.
 import './process_shim.js';
 import { splitByPosition } from '../src/data/split.js';
-import { byteTokenizer, tokenizerFromJSON, type Tokenizer } from '../src/data/tokenizer.js';
+import { byteTokenizer, type Tokenizer } from '../src/data/tokenizer.js';
 import { AdamW, explain, getBackend, init, resetExplain, setBackend, type BackendName } from '../src/index.js';
 import { getCalibration } from '../src/scheduler/scheduler.js';
 import { checkpointToBytes } from '../src/io/checkpoint.js';
@@ -12,7 +12,7 @@ import { countParams, createLanguageModel } from '../src/models/lm.js';
 import type { LanguageModel } from '../src/models/types.js';
 import { warmupCosine } from '../src/optim/schedule.js';
 import { generate } from '../src/train/generate.js';
-import { lmCheckpoint, loadWeights, modelConfigOf } from '../src/train/lm_checkpoint.js';
+import { languageModelFromCheckpoint, lmCheckpoint, modelConfigOf } from '../src/train/lm_checkpoint.js';
 import { Trainer, type TrainerSnapshot } from '../src/train/trainer.js';
 import { DEFAULT_SUITES, runBench, suiteNames } from './bench_worker.js';
 import type { BackendChoice, CalibrationNote, DemoModel, FromWorker, GenerateSettings, ModelSummary, Placement, ToWorker, TrainSettings } from './protocol.js';
@@ -154,18 +154,10 @@ async function save(): Promise<void> {
 async function load(bytes: Uint8Array, name: string, choice: BackendChoice): Promise<void> {
   const backend = useBackend(choice);
   const ckpt = checkpointFromSingleFile(bytes, { source: name, copy: true });
-  const config = modelConfigOf(ckpt, name);
-  if (!['mingru', 'minlstm', 'sru', 'srupp'].includes(config.model)) throw new Error(`${name}: a ${config.model} model; the demo runs minGRU, minLSTM, SRU and SRU++`);
-  const tokenizer = tokenizerFromJSON(ckpt.config.vocabulary);
-  if (tokenizer.vocabSize !== config.vocabSize) throw new Error(`${name}: the vocabulary has ${tokenizer.vocabSize} tokens but the model was built for ${config.vocabSize}`);
+  const kind = modelConfigOf(ckpt, name).model;
+  if (!['mingru', 'minlstm', 'sru', 'srupp'].includes(kind)) throw new Error(`${name}: a ${kind} model; the demo runs minGRU, minLSTM, SRU and SRU++`);
+  const { model, tokenizer } = languageModelFromCheckpoint(ckpt, name, backend);
   dropSession();
-  const model = createLanguageModel(config, { seed: 0, backend });
-  try {
-    loadWeights(model, ckpt, name);
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
   const settings = (ckpt.config['demo'] ?? {}) as Partial<TrainSettings>;
   session = { model, tokenizer, optimizer: null, snapshot: null, settings, choice, summary: summarize(model, choice, ckpt.config.step) };
   post({ type: 'loaded', summary: session.summary });

@@ -3,15 +3,14 @@
 // from here, so the bundle stays small. Node, Deno and Bun also accept a directory path (src/node/infer.ts).
 /// <reference types="@webgpu/types" preserve="true" />
 import type { BackendName } from './backends/backend.js';
-import { tokenizerFromJSON, type Tokenizer } from './data/tokenizer.js';
+import type { Tokenizer } from './data/tokenizer.js';
 import { tensor, tidy } from './engine.js';
 import { CheckpointError, OptionError } from './errors.js';
 import { init } from './init.js';
 import { CONFIG_FILE, WEIGHTS_FILE, checkpointFromBytes, type Checkpoint } from './io/checkpoint.js';
-import { createLanguageModel } from './models/lm.js';
 import type { LanguageModel, ModelConfig } from './models/types.js';
 import { generate, type GenerateOptions } from './train/generate.js';
-import { loadWeights, modelConfigOf } from './train/lm_checkpoint.js';
+import { languageModelFromCheckpoint } from './train/lm_checkpoint.js';
 
 export * from './errors.js';
 export { init, type InitOptions, type InitReport } from './init.js';
@@ -122,18 +121,7 @@ export async function modelFromCheckpoint(ckpt: Checkpoint, opts: ReadOptions = 
     throw new OptionError(`backend 'webgpu': WebGPU is not available here (${report.webgpuUnavailable ?? 'no adapter'}); use 'wasm'`);
   }
   const backend: BackendName = choice === 'webgpu' ? 'webgpu' : 'wasm';
-  const config = modelConfigOf(ckpt, source);
-  const tokenizer = tokenizerFromJSON(ckpt.config.vocabulary);
-  if (tokenizer.vocabSize !== config.vocabSize) {
-    throw new CheckpointError(`${source}: the vocabulary has ${tokenizer.vocabSize} tokens but the model was built for ${config.vocabSize}`);
-  }
-  const model = createLanguageModel(config, { seed: 0, backend });
-  try {
-    loadWeights(model, ckpt, source);
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
+  const { model, tokenizer } = languageModelFromCheckpoint(ckpt, source, backend);
   return wrap(model, tokenizer, backend);
 }
 

@@ -3,15 +3,14 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { BackendName } from '../backends/backend.js';
-import { tokenizerFromJSON, type Tokenizer } from '../data/tokenizer.js';
+import type { Tokenizer } from '../data/tokenizer.js';
 import { CheckpointError, OptionError } from '../errors.js';
 import { init } from '../index.js';
 import type { Checkpoint } from '../io/checkpoint.js';
-import { createLanguageModel } from '../models/lm.js';
 import type { LanguageModel } from '../models/types.js';
 import { loadCheckpoint } from '../node/checkpoint_fs.js';
 import { getBackendPin, setBackend } from '../scheduler/scheduler.js';
-import { loadWeights, modelConfigOf } from '../train/lm_checkpoint.js';
+import { languageModelFromCheckpoint } from '../train/lm_checkpoint.js';
 
 export const BACKENDS = ['auto', 'wasm', 'webgpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
@@ -77,17 +76,6 @@ export async function loadLanguageModel(dirArg: string, backend: BackendName): P
   const dir = checkpointDirOf(dirArg);
   if (!existsSync(resolve(dirArg))) throw new CheckpointError(`--checkpoint ${dirArg}: no such directory`);
   const checkpoint = await loadCheckpoint(dir);
-  const config = modelConfigOf(checkpoint, dir);
-  const tokenizer = tokenizerFromJSON(checkpoint.config.vocabulary);
-  if (tokenizer.vocabSize !== config.vocabSize) {
-    throw new CheckpointError(`${dir}: the vocabulary has ${tokenizer.vocabSize} tokens but the model was built for ${config.vocabSize}`);
-  }
-  const model = createLanguageModel(config, { seed: 0, backend });
-  try {
-    loadWeights(model, checkpoint, dir);
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
+  const { model, tokenizer } = languageModelFromCheckpoint(checkpoint, dir, backend);
   return { dir, checkpoint, model, tokenizer };
 }

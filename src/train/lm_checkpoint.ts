@@ -5,9 +5,10 @@ import type { BackendName } from '../backends/backend.js';
 import { tensor } from '../engine.js';
 import { CheckpointError } from '../errors.js';
 import type { Checkpoint, CheckpointInput, ArrayTensor } from '../io/checkpoint.js';
+import { createLanguageModel } from '../models/lm.js';
 import type { LanguageModel, ModelConfig } from '../models/types.js';
 import type { MomentOptimizer, OptimizerState } from '../optim/optimizer.js';
-import type { TokenizerJSON } from '../data/tokenizer.js';
+import { tokenizerFromJSON, type Tokenizer, type TokenizerJSON } from '../data/tokenizer.js';
 import type { TrainerSnapshot } from './trainer.js';
 import type { StateSnapshot } from './state.js';
 
@@ -84,6 +85,24 @@ export function loadWeights(model: LanguageModel, ckpt: Checkpoint, source: stri
     const w = ckpt.weights.get(p.name)!;
     p.assign(tensor(w.data, w.shape, { backend: p.value.backend.name ?? backend }));
   }
+}
+
+/** The model a checkpoint describes, built on `backend` with its weights (disposed again if they do not fit), and its
+ *  tokenizer, whose size must be the model's vocabulary. What the CLI, recur/infer and the demo load. */
+export function languageModelFromCheckpoint(ckpt: Checkpoint, source: string, backend: BackendName): { config: ModelConfig; tokenizer: Tokenizer; model: LanguageModel } {
+  const config = modelConfigOf(ckpt, source);
+  const tokenizer = tokenizerFromJSON(ckpt.config.vocabulary);
+  if (tokenizer.vocabSize !== config.vocabSize) {
+    throw new CheckpointError(`${source}: the vocabulary has ${tokenizer.vocabSize} tokens but the model was built for ${config.vocabSize}`);
+  }
+  const model = createLanguageModel(config, { seed: 0, backend });
+  try {
+    loadWeights(model, ckpt, source);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return { config, tokenizer, model };
 }
 
 /** The optimizer state stored in a checkpoint, for MomentOptimizer.loadState. */
