@@ -2,7 +2,7 @@
 // scheduler calibrations on disk by default ($RECUR_CACHE_DIR/calibration.json); the browser, workerd and inline
 // builds carry no file-system code. Checked on the bundles as scripts/bundle-targets.mjs builds them (in memory;
 // dist/ is left alone), the Node one run in child processes, and on the source entry in this process.
-import { spawn } from 'node:child_process';
+import { runChild, type Run } from './helpers/child.js';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,16 +19,8 @@ async function bundleIndex(b: BuildOptions, outdir: string, write: boolean) {
   return r.outputFiles ?? [];
 }
 
-function runNode(script: string, env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((ok, fail) => {
-    const child = spawn(process.execPath, [script], { env: { ...process.env, ...env } });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', fail);
-    child.on('close', (code) => ok({ code, out, err }));
-  });
+function runNode(script: string, env: Record<string, string>): Promise<Run> {
+  return runChild(process.execPath, [script], { env });
 }
 
 let tmp: string;

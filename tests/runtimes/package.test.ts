@@ -3,7 +3,7 @@
 // demo build). Installed into a fresh consumer directory (node_modules/recur from the tarball, its dependencies
 // linked from this repo as an install would provide them), `import ... from 'recur/infer'` resolves inside it and
 // generates the fixture's tokens, the bin runs, and a TypeScript consumer typechecks with skipLibCheck off.
-import { spawn } from 'node:child_process';
+import { runChild, type Run } from '../helpers/child.js';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -17,17 +17,8 @@ const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
   exports: Record<string, string | Record<string, string>>; dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>;
 };
 
-interface Run { code: number | null; out: string; err: string }
 function run(cmd: string, args: string[], cwd = ROOT): Promise<Run> {
-  return new Promise((ok, fail) => {
-    const child = spawn(cmd, args, { cwd, env: { ...process.env, NO_COLOR: '1' } });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', fail);
-    child.on('close', (code) => ok({ code, out, err }));
-  });
+  return runChild(cmd, args, { cwd });
 }
 
 let tmp: string;

@@ -4,6 +4,7 @@
 // build; Chromium runs it in tests/browser/infer_runtime.test.ts. Each runner prints
 // `RESULT <json>`; tokens must equal the ones Node generated on wasm, logits agree within check.mjs's TOLERANCE.
 import { spawn } from 'node:child_process';
+import { runChild, type Run } from '../helpers/child.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
@@ -19,23 +20,9 @@ function bin(name: string): string {
   return path;
 }
 
-interface Run { code: number | null; out: string; err: string }
-
 /** Runs a command in its own process group; on timeout the whole group (this test's own processes) is killed. */
 function run(cmd: string, args: string[], env: Record<string, string> = {}, ms = TIMEOUT - 10_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...env, NO_COLOR: '1' }, detached: true });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), ms);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
+  return runChild(cmd, args, { env, timeoutMs: ms });
 }
 
 interface RunnerLine { results: CheckResult[]; gpuProbe?: GpuProbe }
