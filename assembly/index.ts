@@ -1,5 +1,6 @@
 // Re-exports every kernel; nothing else. Kernels take byte pointers, sizes and strides and never allocate.
 export { heap_base, has_relaxed_simd } from './lib/module';
+export { stream_copy_f32x4 } from './lib/peak';
 export * from './kernels/matmul';
 export * from './kernels/embedding';
 export * from './kernels/softmax_cross_entropy';

@@ -80,6 +80,26 @@ describe('recur CLI', () => {
     expect(rows.some((x) => String(x['case']).startsWith('f32x4 peak'))).toBe(true);
   });
 
+  it('bench scan --smoke --json rates the minGRU scan against the wasm copy loop and memmove', () => {
+    const file = join(tmp, 'scan.json');
+    const r = recur('bench', 'scan', '--smoke', '--json', file);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = readRows(file, 'scan');
+    const one = (c: RegExp, impl: string) => {
+      const hit = rows.filter((x) => c.test(String(x['case'])) && x['impl'] === impl);
+      expect(hit.length, `${c} (${impl})`).toBe(1);
+      return hit[0]!;
+    };
+    const wasmCopy = one(/^copy .* MiB, f32x4 loop \(memory bandwidth\)$/, 'wasm-copy');
+    one(/^copy .* MiB, memmove \(non-temporal stores\)$/, 'js-copy');
+    for (const what of ['fwd', 'fwd+bwd']) {
+      const rate = one(new RegExp(`^${what.replace('+', '\\+')} T=\\S+ B=\\S+ D=\\S+$`), 'recur-wasm');
+      const pct = one(new RegExp(`^${what.replace('+', '\\+')} T=.* / memory-bandwidth copy$`), 'recur-wasm');
+      expect(pct['unit']).toBe('% of copy');
+      expect(pct['value'] as number).toBeCloseTo((100 * (rate['value'] as number)) / (wasmCopy['value'] as number), 6);
+    }
+  });
+
   it('bench unary --smoke --engine benny times through benny and writes the rows atomically', () => {
     const dir = mkdtempSync(join(tmp, 'benny-'));
     const r = recurIn(dir, 'bench', 'unary', '--smoke', '--engine', 'benny', '--json', 'rows.json');

@@ -17,3 +17,21 @@ export function peak_f32x4(iters: i32, x: f32): f32 {
   const s = f32x4.add(f32x4.add(f32x4.add(c0, c1), f32x4.add(c2, c3)), f32x4.add(f32x4.add(c4, c5), f32x4.add(c6, c7)));
   return f32x4.extract_lane(f32x4.add(s, f32x4.add(f32x4.add(c8, c9), f32x4.add(c10, c11))), 0);
 }
+
+/** STREAM-style copy of `bytes` (a multiple of 16) from src to dst with f32x4 loads and stores, four per iteration:
+ *  the memory bandwidth a wasm kernel can reach (wasm has no non-temporal stores, so every written line is read first,
+ *  as in the kernels; memmove switches to non-temporal stores on large copies and goes faster). */
+export function stream_copy_f32x4(dst: usize, src: usize, bytes: usize): void {
+  let i: usize = 0;
+  for (; i + 64 <= bytes; i += 64) {
+    const a = v128.load(src + i);
+    const b = v128.load(src + i, 16);
+    const c = v128.load(src + i, 32);
+    const d = v128.load(src + i, 48);
+    v128.store(dst + i, a);
+    v128.store(dst + i, b, 16);
+    v128.store(dst + i, c, 32);
+    v128.store(dst + i, d, 48);
+  }
+  for (; i < bytes; i += 16) v128.store(dst + i, v128.load(src + i));
+}

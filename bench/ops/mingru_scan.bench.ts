@@ -7,6 +7,7 @@ import { matmul } from '../../src/ops/matmul.js';
 import { mingruScan, mingruScanBwd, mingruScanOp } from '../../src/ops/mingru_scan.js';
 import { getBackend, tensor, tidy, zeros, type BackendName, type Tensor } from '../../src/index.js';
 import { runOp } from '../../src/engine.js';
+import { inNode, memoryBandwidth } from '../bandwidth.js';
 import { isEmulatedGpu, OpBench, type Tfjs } from '../op_timing.js';
 import { timeRoundRobin, uniformF32, type BenchOptions, type BenchRow, type BenchSuite, type Timed } from '../runner.js';
 
@@ -32,55 +33,26 @@ async function copyRate(bench: OpBench, m: number, label: string): Promise<numbe
 }
 
 /**
- * Floats per array of the memory-bandwidth copy. STREAM's rule: each array at least 4x the last-level cache, so the
- * copy measures DRAM and not a cache (baselines.md's 64 MiB arrays met it on its machine; this machine kind has
- * Xeons with a 260 MiB L3, where a 64 MiB copy runs from cache). 1 GiB arrays in Node (4x a 256 MiB cache); in a
- * browser tab 256 MiB, or less where the allocation fails; 4 KiB in smoke runs.
- */
-function memoryCopyFloats(smoke: boolean): number {
-  if (smoke) return 1 << 10;
-  return inNode() ? 1 << 28 : 1 << 26;
-}
-
-function inNode(): boolean {
-  return typeof process !== 'undefined' && !!process.versions?.node;
-}
-
-/** Streaming copies of m floats (halved while the two arrays cannot be allocated, down to 64 MiB), once per process and
- *  size: a smoke run's 4 KiB copy must not stand in for a later quick run's in the same process (the demo's worker). */
-const memoryCopies = new Map<number, Promise<{ floats: number; rate: number }>>();
-
-async function measureMemoryCopy(bench: OpBench, m: number): Promise<{ floats: number; rate: number }> {
-  for (;;) {
-    try {
-      return { floats: m, rate: await copyRate(bench, m, 'memory') };
-    } catch (e) {
-      if (!(e instanceof RangeError) || m <= 1 << 24) throw e;
-      log(`memory copy: ${(4 * m) / 2 ** 20} MiB arrays could not be allocated (${e.message}); halving`);
-      m >>= 1;
-    }
-  }
-}
-
-/**
- * GB/s rows of forward and forward+backward, beside two copies measured in the same run: one of the forward's
- * bytes (cache-resident where they fit) and a streaming copy larger than the caches (memory bandwidth); each
- * recur-wasm rate as % of both.
+ * GB/s rows of forward and forward+backward, beside copies measured in the same run: one of the forward's bytes
+ * (cache-resident where they fit) and the memory-bandwidth copies of bench/bandwidth.ts (arrays larger than the
+ * caches); each recur-wasm rate as % of the copy of its bytes, of the wasm copy loop (the issue's reference: the
+ * bandwidth a wasm kernel can reach) and of memmove (non-temporal stores, out of wasm's reach; for reference).
  */
 export async function scanThroughput(bench: OpBench, name: string, impls: { fwd: Record<string, Timed>; both: Record<string, Timed> }, fwdBytes: number, bwdBytes: number): Promise<void> {
   await bench.time(`fwd ${name}`, impls.fwd, fwdBytes);
   await bench.time(`fwd+bwd ${name}`, impls.both, fwdBytes + bwdBytes);
   const copy = await copyRate(bench, Math.ceil(fwdBytes / 8), name);
-  const want = memoryCopyFloats(bench.plan.minSampleMs === 0);
-  if (!memoryCopies.has(want)) memoryCopies.set(want, measureMemoryCopy(bench, want));
-  const { floats, rate: mem } = await memoryCopies.get(want)!;
+  const bw = await memoryBandwidth(bench.plan, log);
   const row = (c: string, impl: string, value: number, unit: string) => bench.rows.push({ suite: bench.suite, case: c, impl, value, unit });
+  const mib = (4 * bw.floats) / 2 ** 20;
   row(`copy ${name}`, 'js-copy', copy, 'GB/s');
-  row(`copy ${(4 * floats) / 2 ** 20} MiB (memory bandwidth)`, 'js-copy', mem, 'GB/s');
+  row(`copy ${mib} MiB, f32x4 loop (memory bandwidth)`, 'wasm-copy', bw.wasmCopy, 'GB/s');
+  row(`copy ${mib} MiB, memmove (non-temporal stores)`, 'js-copy', bw.memmove, 'GB/s');
   for (const r of bench.rows.filter((x) => x.case.endsWith(name) && x.impl === 'recur-wasm' && x.unit === 'GB/s')) {
     const what = `${r.case.split(' ')[0]} ${name}`;
     row(`${what} / copy of its bytes`, 'recur-wasm', (100 * r.value) / copy, '% of copy');
-    row(`${what} / memory-bandwidth copy`, 'recur-wasm', (100 * r.value) / mem, '% of copy');
+    row(`${what} / memory-bandwidth copy`, 'recur-wasm', (100 * r.value) / bw.wasmCopy, '% of copy');
+    row(`${what} / memmove copy`, 'recur-wasm', (100 * r.value) / bw.memmove, '% of copy');
   }
 }
 
